@@ -1,0 +1,118 @@
+// An HTTP/1.1 server on Boost.Beast, with optional TLS and optional client certificates. One
+// implementation serves the operator's /metrics, /healthz and /readyz and every kube-testenv API
+// server (including chunked watch streams), so there is one HTTP stack in the project.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/meta/error.h"
+#include "controller/http/message.h"
+
+namespace rio {
+class IoRuntime;
+}
+
+namespace rio::http {
+
+struct ServerTlsConfig {
+  std::string certPem;      // serving certificate chain
+  std::string keyPem;       // its key
+  /// When set, clients may present a certificate signed by this CA (verified; the request is
+  /// still served without one). A certificate that fails verification ends the handshake.
+  std::string clientCaPem;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0 = pick a free port; see Server::port()
+  std::optional<ServerTlsConfig> tls;
+  std::size_t maxBodyBytes = 3 * 1024 * 1024;  // kube-apiserver's limit is 3 MiB
+  std::chrono::seconds readTimeout{30};        // to read one whole request
+  std::chrono::seconds keepAliveTimeout{120};  // idle keep-alive connection
+};
+
+/// The verified client certificate of a TLS connection.
+struct PeerCertificate {
+  std::string commonName;                  // user name in Kubernetes terms
+  std::vector<std::string> organizations;  // groups
+};
+
+/// One request as the handler sees it.
+struct ServerRequest {
+  std::string method;
+  std::string target;  // raw path + query
+  std::string path;    // decoded path, without the query
+  std::multimap<std::string, std::string> query;  // decoded parameters
+  Headers headers;
+  std::string body;
+  /// The body was larger than ServerOptions::maxBodyBytes and was not read; `body` is empty.
+  /// The handler is expected to answer 413.
+  bool bodyTooLarge = false;
+  std::optional<PeerCertificate> peer;
+  std::string remoteAddress;  // "127.0.0.1:54321"
+
+  std::optional<std::string_view> header(std::string_view name) const { return findHeader(headers, name); }
+  /// First value of a query parameter.
+  std::optional<std::string> param(const std::string& name) const;
+};
+
+/// The response side of one request. Thread-safe; may be kept and completed later from any
+/// thread (latency injection, watches). Exactly one of respond() or startStream() is used.
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  /// Sends a complete response (Content-Length framing). Ignored when already responded/closed.
+  virtual void respond(int status, Headers headers, std::string body) = 0;
+  /// Starts a chunked response; follow with write() and finish().
+  virtual void startStream(int status, Headers headers) = 0;
+  /// Queues one chunk (sent in order). Ignored after the connection closed.
+  virtual void write(std::string chunk) = 0;
+  /// Sends the last chunk; the connection may then serve the next request.
+  virtual void finish() = 0;
+  /// Drops the connection without a proper end (fault injection, server stop).
+  virtual void abort() = 0;
+  /// True once the client went away, abort() ran or the server stopped.
+  virtual bool closed() const = 0;
+  /// Called once when the connection closes while this exchange is the active one; runs on an
+  /// I/O thread; called at once if already closed.
+  virtual void onClosed(std::function<void()> fn) = 0;
+};
+using ExchangePtr = std::shared_ptr<Exchange>;
+
+/// Called on an I/O thread for every request; must not block. It may answer at once or keep the
+/// exchange and answer later.
+using Handler = std::function<void(ServerRequest request, ExchangePtr exchange)>;
+
+/// Thread-safety: all methods may be called from any thread except an I/O thread for stop().
+class Server {
+ public:
+  Server(IoRuntime& io, ServerOptions options, Handler handler);
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds and listens. After a stop(), start() may be called again and binds the same port
+  /// (SO_REUSEADDR), as a restarted API server would. Fails with kConfig for bad TLS material and
+  /// kTransport when the address cannot be bound.
+  Expected<void> start();
+  /// Closes the listener and every open connection (streams see closed()). Idempotent.
+  void stop();
+  bool running() const;
+  /// The bound port (valid after the first successful start()).
+  std::uint16_t port() const;
+  /// "https://127.0.0.1:port" or "http://...".
+  std::string url() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace rio::http

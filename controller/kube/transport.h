@@ -1,0 +1,94 @@
+// The HTTP(S) transport to one API server: TLS, connection reuse, deadlines and chunked streaming.
+// The REST client (client.h) adds authentication, retries, rate limits and metrics on top.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/meta/error.h"
+#include "controller/http/message.h"
+
+namespace rio {
+class IoRuntime;
+}
+
+namespace rio::kube {
+
+/// TLS settings for talking to one server; built from a kubeconfig cluster + user.
+/// Holds key material: never log it (describe() in rest_config.h prints a safe summary).
+struct TlsConfig {
+  std::string caPem;          // trusted CA bundle (PEM); empty = the system trust store
+  std::string clientCertPem;  // client certificate chain (PEM), optional
+  std::string clientKeyPem;   // its private key (PEM), optional
+  std::string serverName;     // overrides the name used for SNI and verification (tls-server-name)
+  bool insecureSkipVerify = false;  // kubeconfig insecure-skip-tls-verify; logged as a warning
+};
+
+/// Where a transport connects.
+struct Endpoint {
+  std::string scheme = "https";  // "https" or "http" (plain HTTP only for tests and loopback)
+  std::string host;              // host name, IPv4 literal, or IPv6 literal without brackets
+  std::uint16_t port = 443;
+  std::string pathPrefix;        // e.g. "/k8s/clusters/c-1" for servers behind a proxy path
+
+  /// Parses "https://host:port/prefix"; default port 443 (https) / 80 (http).
+  static Expected<Endpoint> parse(std::string_view url);
+  std::string hostPort() const;  // "host:port" ("[::1]:6443" for IPv6)
+};
+
+/// Receives a streaming response (watch). Callbacks run on an I/O thread, one at a time, in order:
+/// onHeaders once, then onData zero or more times, then onClose exactly once.
+struct StreamCallbacks {
+  std::function<void(int status, const http::Headers& headers)> onHeaders;
+  /// Body bytes as they arrive, de-chunked; boundaries are arbitrary (a JSON value may be split).
+  std::function<void(std::string_view data)> onData;
+  /// nullopt when the server ended the body normally; otherwise why the stream broke (transport,
+  /// TLS, timeout, or cancelled when Stream::cancel() was called).
+  std::function<void(const std::optional<Error>& error)> onClose;
+};
+
+/// An open streaming request.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  /// Closes the connection; onClose runs with a kCancelled error unless it already ran.
+  /// Thread-safe, idempotent, never blocks.
+  virtual void cancel() = 0;
+};
+using StreamPtr = std::shared_ptr<Stream>;
+
+/// HTTP/1.1 to one API server.
+/// Thread-safety: all methods may be called concurrently from any thread.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  /// Sends one request and waits for the full response, reusing an idle keep-alive connection
+  /// when one exists. Blocks the calling thread; must not be called from an I/O thread.
+  /// Any HTTP status is a successful result; errors are transport/TLS/timeout only.
+  virtual Expected<http::Response> roundTrip(const http::Request& request) = 0;
+  /// Starts a streaming request on its own connection and returns at once; results arrive
+  /// through the callbacks. Never blocks; may be called from an I/O thread.
+  virtual StreamPtr stream(const http::Request& request, StreamCallbacks callbacks) = 0;
+  /// The endpoint this transport talks to (for metrics labels and messages).
+  virtual const Endpoint& endpoint() const = 0;
+  /// Drops idle pooled connections (e.g. after credentials changed). Thread-safe.
+  virtual void closeIdleConnections() = 0;
+};
+using TransportPtr = std::shared_ptr<Transport>;
+
+struct TransportOptions {
+  std::size_t maxIdleConnections = 4;  // kept per transport for reuse
+  std::chrono::seconds idleConnectionTimeout{90};
+  std::size_t maxResponseBytes = 256 * 1024 * 1024;  // a list of many objects can be large
+};
+
+/// The production transport (Boost.Beast over Asio + OpenSSL). Verification is on unless
+/// tls.insecureSkipVerify; SNI is sent for host names and not for IP literals.
+/// Fails (kConfig/kTls) when the PEM material in `tls` does not parse.
+Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig tls,
+                                     TransportOptions options = {});
+
+}  // namespace rio::kube
