@@ -145,7 +145,9 @@ class Client {
                                                      const nlohmann::json& body) = 0;
   /// GET of a raw path (discovery: "/version", "/api", "/apis/apps/v1").
   virtual Expected<nlohmann::json> getPath(std::string_view path) = 0;
-  /// Starts a watch; results arrive through `handler` (see watch.h).
+  /// Starts a watch; results arrive through `handler` (see watch.h) on an I/O thread. When the
+  /// request cannot even be built (the token file is unreadable) onClose runs before watch()
+  /// returns, on the calling thread.
   virtual WatchPtr watch(const Resource& resource, std::string_view ns,
                          const WatchOptions& options, WatchHandler handler) = 0;
 
