@@ -301,7 +301,8 @@ void ApiServer::Impl::post(std::chrono::milliseconds delay, std::function<void(I
 void ApiServer::Impl::respondError(const http::ExchangePtr& ex, const ApiError& error) {
   http::Headers headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}};
   for (const auto& h : error.headers) headers.push_back(h);
-  ex->respond(error.code, std::move(headers), error.status.dump());
+  ex->respond(error.code, std::move(headers),
+              error.status.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void ApiServer::Impl::respondJson(Ctx& ctx, int code, const nlohmann::json& body, http::Headers extra) {
@@ -313,7 +314,7 @@ void ApiServer::Impl::respondJson(Ctx& ctx, int code, const nlohmann::json& body
 
 void ApiServer::Impl::account(const RequestRecord& record) {
   {
-    StoreLock lock(this);
+    std::lock_guard lock(statsMu);
     ++stats.total;
     if (record.resource.size() && isWriteVerb(record.verb)) ++stats.writes;
     ++stats.counts[{record.verb, record.resource, record.code}];
@@ -702,11 +703,11 @@ void ApiServer::Impl::releaseParked() {
 void ApiServer::releaseBlackholed() { impl_->releaseParked(); }
 
 RequestStats ApiServer::stats() const {
-  StoreLock lock(impl_.get());
+  std::lock_guard lock(impl_->statsMu);
   return impl_->stats;
 }
 void ApiServer::resetStats() {
-  StoreLock lock(impl_.get());
+  std::lock_guard lock(impl_->statsMu);
   impl_->stats = RequestStats{};
 }
 

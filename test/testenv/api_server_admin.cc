@@ -34,15 +34,18 @@ void ApiServer::Impl::dispatchAdmin(Ctx& ctx) {
   };
   if (p == "/_testenv/requests") {
     if (m == "GET") {
-      StoreLock lock(this);
-      auto j = stats.toJson();
-      lock.unlock();
+      nlohmann::json j;
+      {
+        std::lock_guard lock(statsMu);
+        j = stats.toJson();
+      }
       return ok(j);
     }
     if (m == "DELETE") {
-      StoreLock lock(this);
-      stats = RequestStats{};
-      lock.unlock();
+      {
+        std::lock_guard lock(statsMu);
+        stats = RequestStats{};
+      }
       return ok({{"status", "Success"}});
     }
   } else if (p == "/_testenv/faults") {

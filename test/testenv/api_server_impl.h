@@ -103,6 +103,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   std::uint64_t nextWatcherId = 1;
   std::mt19937_64 rng;
   FaultConfig faults;
+  mutable std::mutex statsMu;  // guards stats (answers are recorded while mu may be held)
   RequestStats stats;
   std::map<std::uint64_t, http::ExchangePtr> blackholed;
   std::uint64_t nextBlackholeId = 1;

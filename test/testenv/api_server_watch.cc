@@ -175,12 +175,13 @@ void ApiServer::Impl::doWatch(Ctx& ctx) {
   auto accept = ctx.req.header("Accept").value_or("");
   if (accept.find("as=Table") != std::string::npos) w->render = Watcher::Render::kTable;
   else if (accept.find("as=PartialObjectMetadata") != std::string::npos) w->render = Watcher::Render::kPartialMetadata;
-  http::Headers headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}};
+  // The stream starts before the store is locked (starting it records the request); nothing is
+  // written to it until the watcher is registered under the lock below.
+  ctx.ex->startStream(200, {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}});
   {
     StoreLock lock(this);
     if (!fromState && fromRv < historyFloor) {
       lock.unlock();
-      ctx.ex->startStream(200, headers);
       nlohmann::json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
                                {"status", "Failure"}, {"message", "The resourceVersion for the provided watch is too old."},
                                {"reason", "Expired"}, {"code", 410}};
@@ -190,7 +191,6 @@ void ApiServer::Impl::doWatch(Ctx& ctx) {
     }
     w->id = nextWatcherId++;
     watchers[w->id] = w;
-    ctx.ex->startStream(200, headers);
     if (fromState) {
       auto b = store.find(type->storageKey);
       if (b != store.end()) {
