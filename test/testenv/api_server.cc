@@ -253,8 +253,7 @@ ApiServer::Impl::Impl(ApiServerOptions options, ApiServerDeps d)
   if (!cidr) cidr = parseCidr("10.96.0.0/12");
   serviceBase = cidr->base;
   serviceSize = static_cast<std::uint32_t>(std::min<std::uint64_t>(cidr->size(), 1u << 24));
-  allocatedIps.insert(serviceBase);      // network address
-  allocatedIps.insert(serviceBase + 1);  // the kubernetes Service
+  allocatedIps.insert(serviceBase);  // the network address; the kubernetes Service takes the first host
 }
 
 ApiServer::ApiServer(ApiServerOptions options, ApiServerDeps deps)

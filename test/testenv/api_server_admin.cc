@@ -155,11 +155,8 @@ Expected<void> ApiServer::load(const std::string& path) {
       (void)s.registry.setCustomResource(entry["object"]);
     }
   }
-  s.allocatedIps.insert(s.serviceBase);
-  s.allocatedIps.insert(s.serviceBase + 1);
   s.reindex();
   s.allocatedIps.insert(s.serviceBase);
-  s.allocatedIps.insert(s.serviceBase + 1);
   // Resume what was in progress.
   for (const auto& [key, obj] : s.store["/namespaces"]) {
     if (!metaString(*obj, "deletionTimestamp").empty()) s.scheduleNamespaceCleanup(metaString(*obj, "name"));

@@ -1260,7 +1260,8 @@ void ApiServer::Impl::doScale(Ctx& ctx) {
     const auto& st = obj.value("status", nlohmann::json::object());
     std::string selector;
     if (spec.is_object() && spec.contains("selector") && spec["selector"].is_object()) {
-      for (const auto& [k, v] : spec["selector"].value("matchLabels", nlohmann::json::object()).items()) {
+      nlohmann::json matchLabels = spec["selector"].value("matchLabels", nlohmann::json::object());
+      for (const auto& [k, v] : matchLabels.items()) {
         selector += (selector.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
       }
     }
@@ -1303,7 +1304,10 @@ void ApiServer::Impl::doScale(Ctx& ctx) {
     lock.unlock();
     return respondError(ctx.ex, errors::genericUnprocessable());
   }
-  const auto& replicas = wanted.value("spec", nlohmann::json::object()).value("replicas", nlohmann::json());
+  nlohmann::json replicas;
+  if (wanted.is_object() && wanted.contains("spec") && wanted["spec"].is_object()) {
+    replicas = wanted["spec"].value("replicas", nlohmann::json());
+  }
   if (!replicas.is_number_integer() || replicas.get<std::int64_t>() < 0) {
     lock.unlock();
     return respondError(ctx.ex, errors::invalid("autoscaling", "Scale", ctx.info.name,

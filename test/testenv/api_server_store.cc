@@ -255,6 +255,7 @@ Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc, cons
   if (want.empty()) {
     if (serviceSize <= 3) return reject(errors::internal("the service CIDR is too small"));
     for (int attempt = 0; attempt < 1000; ++attempt) {
+      // The first host address is the kubernetes Service's, the last is the broadcast address.
       std::uint32_t ip = serviceBase + 2 + static_cast<std::uint32_t>(rng() % (serviceSize - 3));
       if (!allocatedIps.count(ip)) {
         allocatedIps.insert(ip);
