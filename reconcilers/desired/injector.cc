@@ -147,9 +147,9 @@ Manifests sidecarInjector(const InjectorParams& p) {
 
   json certs = typed(r::kSecrets, objectMeta(p.owner, kInjectorCertSecret, ns, kAppLabels));
   certs["type"] = "Opaque";
-  certs["data"] = {{"cert-chain.pem", base64Encode(p.servingCertPem)},
-                   {"key.pem", base64Encode(p.servingKeyPem)},
-                   {"root-cert.pem", base64Encode(p.caBundlePem)}};
+  certs["data"] = {{"cert-chain.pem", base64::encode(p.servingCertPem)},
+                   {"key.pem", base64::encode(p.servingKeyPem)},
+                   {"root-cert.pem", base64::encode(p.caBundlePem)}};
   out.push_back({r::kSecrets, certs});
 
   json deploy = typed(r::kDeployments, objectMeta(p.owner, kInjectorName, ns, kAppLabels));
@@ -205,7 +205,7 @@ Manifests sidecarInjector(const InjectorParams& p) {
   mwc["webhooks"] = json::array({{
       {"name", kWebhookName},
       {"clientConfig", {{"service", {{"name", kInjectorName}, {"namespace", ns}, {"path", "/inject"}, {"port", 443}}},
-                        {"caBundle", base64Encode(p.caBundlePem)}}},
+                        {"caBundle", base64::encode(p.caBundlePem)}}},
       {"rules", json::array({{{"operations", {"CREATE"}}, {"apiGroups", {""}}, {"apiVersions", {"v1"}}, {"resources", {"pods"}}, {"scope", "*"}}})},
       {"failurePolicy", "Fail"},
       {"sideEffects", "None"},

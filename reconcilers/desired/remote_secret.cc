@@ -12,7 +12,7 @@ Manifest istioRemoteSecret(const Owner& owner, const std::string& istioNamespace
   meta["annotations"] = {{kClusterAnnotation, owner.cluster}};
   nlohmann::json secret = typed(r::kSecrets, meta);
   secret["type"] = "Opaque";
-  secret["data"] = {{owner.cluster, base64Encode(kubeconfig)}};
+  secret["data"] = {{owner.cluster, base64::encode(kubeconfig)}};
   return {r::kSecrets, secret};
 }
 
@@ -22,7 +22,7 @@ Manifest operatorCredentialsSecret(const Owner& owner, const std::string& ns, co
   namespace r = kube::resources;
   nlohmann::json secret = typed(r::kSecrets, objectMeta(owner, operatorCredentialsSecretName(owner.cluster), ns));
   secret["type"] = "Opaque";
-  secret["data"] = {{"kubeconfig", base64Encode(kubeconfig)}};
+  secret["data"] = {{"kubeconfig", base64::encode(kubeconfig)}};
   return {r::kSecrets, secret};
 }
 

@@ -8,10 +8,10 @@ Manifest cacertsSecret(const TrustParams& p) {
   namespace r = kube::resources;
   nlohmann::json secret = typed(r::kSecrets, objectMeta(p.owner, kCacertsSecret, p.meshNamespace));
   secret["type"] = "Opaque";
-  secret["data"] = {{"ca-cert.pem", base64Encode(p.caCertPem)},
-                    {"ca-key.pem", base64Encode(p.caKeyPem)},
-                    {"root-cert.pem", base64Encode(p.rootCertPem)},
-                    {"cert-chain.pem", base64Encode(p.certChainPem)}};
+  secret["data"] = {{"ca-cert.pem", base64::encode(p.caCertPem)},
+                    {"ca-key.pem", base64::encode(p.caKeyPem)},
+                    {"root-cert.pem", base64::encode(p.rootCertPem)},
+                    {"cert-chain.pem", base64::encode(p.certChainPem)}};
   return {r::kSecrets, secret};
 }
 
