@@ -19,35 +19,34 @@ std::string injectionTemplate(const InjectorParams& p) {
   t += "- name: istio-init\n";
   t += "  image: " + p.hub + "/proxy_init:" + p.tag + "\n";
   t += "  args:\n";
-  t += "  - \"-p\"\n  - [[ .MeshConfig.ProxyListenPort ]]\n";
-  t += "  - \"-u\"\n  - 1337\n";
-  t += "  - \"-m\"\n  - [[ annotation .ObjectMeta `sidecar.istio.io/interceptionMode` .ProxyConfig.InterceptionMode ]]\n";
-  t += "  - \"-i\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/includeOutboundIPRanges` \"" +
-       x.includeIPRanges + "\" ]]\"\n";
-  t += "  - \"-x\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/excludeOutboundIPRanges` \"" +
-       x.excludeIPRanges + "\" ]]\"\n";
-  t += "  - \"-b\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/includeInboundPorts` \"" +
-       x.includeInboundPorts + "\" ]]\"\n";
-  t += "  - \"-d\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/excludeInboundPorts` \"" +
-       x.excludeInboundPorts + "\" ]]\"\n";
+  t += "  - \"-p\"\n  - \"[[ .MeshConfig.ProxyListenPort ]]\"\n";
+  t += "  - \"-u\"\n  - \"1337\"\n";
+  t += "  - \"-m\"\n  - \"[[ annotation .ObjectMeta `sidecar.istio.io/interceptionMode` .ProxyConfig.InterceptionMode ]]\"\n";
+  t += "  - \"-i\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/includeOutboundIPRanges` `" +
+       x.includeIPRanges + "` ]]\"\n";
+  t += "  - \"-x\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/excludeOutboundIPRanges` `" +
+       x.excludeIPRanges + "` ]]\"\n";
+  t += "  - \"-b\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/includeInboundPorts` `" +
+       x.includeInboundPorts + "` ]]\"\n";
+  t += "  - \"-d\"\n  - \"[[ annotation .ObjectMeta `traffic.sidecar.istio.io/excludeInboundPorts` `" +
+       x.excludeInboundPorts + "` ]]\"\n";
   t += "  imagePullPolicy: " + p.imagePullPolicy + "\n";
   t += "  securityContext:\n    capabilities:\n      add:\n      - NET_ADMIN\n      - NET_RAW\n";
-  t += "  restartPolicy: Always\n";
   t += "containers:\n";
   t += "- name: istio-proxy\n";
-  t += "  image: \"[[ annotation .ObjectMeta `sidecar.istio.io/proxyImage` \"" + proxyImage(p) + "\" ]]\"\n";
+  t += "  image: \"[[ annotation .ObjectMeta `sidecar.istio.io/proxyImage` `" + proxyImage(p) + "` ]]\"\n";
   t += "  args:\n  - proxy\n  - sidecar\n";
-  t += "  - --configPath\n  - [[ .ProxyConfig.ConfigPath ]]\n";
-  t += "  - --binaryPath\n  - [[ .ProxyConfig.BinaryPath ]]\n";
-  t += "  - --serviceCluster\n  - [[ or (index .ObjectMeta.Labels \"app\") \"istio-proxy\" ]]\n";
-  t += "  - --drainDuration\n  - [[ formatDuration .ProxyConfig.DrainDuration ]]\n";
-  t += "  - --parentShutdownDuration\n  - [[ formatDuration .ProxyConfig.ParentShutdownDuration ]]\n";
-  t += "  - --discoveryAddress\n  - [[ annotation .ObjectMeta `sidecar.istio.io/discoveryAddress` .ProxyConfig.DiscoveryAddress ]]\n";
-  t += "  - --connectTimeout\n  - [[ formatDuration .ProxyConfig.ConnectTimeout ]]\n";
-  t += "  - --proxyAdminPort\n  - [[ .ProxyConfig.ProxyAdminPort ]]\n";
+  t += "  - --configPath\n  - \"[[ .ProxyConfig.ConfigPath ]]\"\n";
+  t += "  - --binaryPath\n  - \"[[ .ProxyConfig.BinaryPath ]]\"\n";
+  t += "  - --serviceCluster\n  - \"[[ or (index .ObjectMeta.Labels `app`) `istio-proxy` ]]\"\n";
+  t += "  - --drainDuration\n  - \"[[ formatDuration .ProxyConfig.DrainDuration ]]\"\n";
+  t += "  - --parentShutdownDuration\n  - \"[[ formatDuration .ProxyConfig.ParentShutdownDuration ]]\"\n";
+  t += "  - --discoveryAddress\n  - \"[[ annotation .ObjectMeta `sidecar.istio.io/discoveryAddress` .ProxyConfig.DiscoveryAddress ]]\"\n";
+  t += "  - --connectTimeout\n  - \"[[ formatDuration .ProxyConfig.ConnectTimeout ]]\"\n";
+  t += "  - --proxyAdminPort\n  - \"[[ .ProxyConfig.ProxyAdminPort ]]\"\n";
   t += "  - --concurrency\n  - \"" + std::to_string(x.concurrency) + "\"\n";
-  t += "  - --proxyLogLevel\n  - [[ annotation .ObjectMeta `sidecar.istio.io/logLevel` \"" + x.logLevel + "\" ]]\n";
-  t += "  - --controlPlaneAuthPolicy\n  - [[ annotation .ObjectMeta `sidecar.istio.io/controlPlaneAuthPolicy` .ProxyConfig.ControlPlaneAuthPolicy ]]\n";
+  t += "  - --proxyLogLevel\n  - \"[[ annotation .ObjectMeta `sidecar.istio.io/logLevel` `" + x.logLevel + "` ]]\"\n";
+  t += "  - --controlPlaneAuthPolicy\n  - \"[[ annotation .ObjectMeta `sidecar.istio.io/controlPlaneAuthPolicy` .ProxyConfig.ControlPlaneAuthPolicy ]]\"\n";
   t += "  env:\n";
   for (const auto& [name, path] : {std::pair{"POD_NAME", "metadata.name"}, std::pair{"POD_NAMESPACE", "metadata.namespace"},
                                    std::pair{"INSTANCE_IP", "status.podIP"}, std::pair{"ISTIO_META_POD_NAME", "metadata.name"}}) {
@@ -66,7 +65,7 @@ std::string injectionTemplate(const InjectorParams& p) {
        "  - mountPath: /etc/certs/\n    name: istio-certs\n    readOnly: true\n";
   t += "volumes:\n- emptyDir:\n    medium: Memory\n  name: istio-envoy\n";
   t += "- name: istio-certs\n  secret:\n    optional: true\n"
-       "    secretName: [[ printf \"istio.%s\" (or .Spec.ServiceAccountName \"default\") ]]\n";
+       "    secretName: \"[[ printf `istio.%s` (or .Spec.ServiceAccountName `default`) ]]\"\n";
   return t;
 }
 
