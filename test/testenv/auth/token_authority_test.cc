@@ -29,13 +29,13 @@ json decodeSegment(std::string segment) {
     if (c == '_') c = '/';
   }
   while (segment.size() % 4) segment += '=';
-  auto bytes = base64Decode(segment);
+  auto bytes = base64::decode(segment);
   REQUIRE(bytes);
   return json::parse(*bytes);
 }
 
 std::string encodeSegment(const json& j) {
-  std::string s = base64Encode(j.dump());
+  std::string s = base64::encode(j.dump());
   for (char& c : s) {
     if (c == '+') c = '-';
     if (c == '/') c = '_';
@@ -170,7 +170,7 @@ TEST_CASE("Tokens: a kept signing key keeps tokens valid across a restart", "[te
   CHECK(after->authenticate(issued.token));
 
   // The key never travels in the token, not even in its key id.
-  std::string keyB64 = base64Encode(options.signingKey);
+  std::string keyB64 = base64::encode(options.signingKey);
   CHECK(issued.token.find(keyB64.substr(0, 16)) == std::string::npos);
   CHECK(decodeSegment(split(issued.token)[0])["kid"] != keyB64);
 }
