@@ -15,18 +15,17 @@
 
 namespace rio::pki::ossl {
 
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free_all(p); }
+/// unique_ptr deleter calling an OpenSSL free function: std::unique_ptr<X509, Free<X509_free>>.
+template <auto FreeFn>
+struct Free {
+  template <class T>
+  void operator()(T* p) const {
+    FreeFn(p);
+  }
 };
-struct X509Free {
-  void operator()(X509* p) const { X509_free(p); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using BioPtr = std::unique_ptr<BIO, Free<BIO_free_all>>;
+using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
 
 /// Takes the oldest error of this thread's OpenSSL error queue as text (e.g. "no start line")
 /// and clears the queue. Returns `fallback` when the queue is empty. Never contains key bytes.

@@ -20,21 +20,13 @@ namespace {
 using ossl::PkeyPtr;
 using ossl::X509Ptr;
 
-struct BnFree {
-  void operator()(BIGNUM* p) const { BN_free(p); }
-};
-struct NamesFree {
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-};
-struct StoreFree {
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-};
-struct StoreCtxFree {
-  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
-};
-struct StackFree {
-  void operator()(STACK_OF(X509)* p) const { sk_X509_free(p); }  // does not free the certs
-};
+// Releases the stack only, not the certificates it points to (sk_X509_free is a macro).
+void freeStack(STACK_OF(X509) * stack) { sk_X509_free(stack); }
+using BnPtr = std::unique_ptr<BIGNUM, ossl::Free<BN_free>>;
+using NamesPtr = std::unique_ptr<GENERAL_NAMES, ossl::Free<GENERAL_NAMES_free>>;
+using StorePtr = std::unique_ptr<X509_STORE, ossl::Free<X509_STORE_free>>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, ossl::Free<X509_STORE_CTX_free>>;
+using StackPtr = std::unique_ptr<STACK_OF(X509), ossl::Free<freeStack>>;
 
 bool isIpLiteral(const std::string& text) {
   unsigned char buf[16];
@@ -82,7 +74,7 @@ bool addExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
 
 Expected<void> addSubjectAltNames(X509* cert, const CertificateSpec& spec) {
   if (spec.dnsNames.empty() && spec.ipAddresses.empty()) return {};
-  std::unique_ptr<GENERAL_NAMES, NamesFree> names(sk_GENERAL_NAME_new_null());
+  NamesPtr names(sk_GENERAL_NAME_new_null());
   for (const auto& dns : spec.dnsNames) {
     if (dns.empty() || dns.find_first_of(" ,\t\r\n") != std::string::npos) {
       return fail(Error::invalid("invalid DNS name in certificate spec: \"" + dns + "\""));
@@ -129,7 +121,7 @@ Expected<KeyedCertificate> build(const CertificateSpec& spec, X509* issuerCert, 
   do {
     if (RAND_bytes(serial, sizeof serial) != 1) return fail(Error::internal("RAND_bytes failed"));
   } while (std::all_of(std::begin(serial), std::end(serial), [](unsigned char b) { return b == 0; }));
-  std::unique_ptr<BIGNUM, BnFree> bn(BN_bin2bn(serial, sizeof serial, nullptr));
+  BnPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
 
   X509_NAME* subject = X509_get_subject_name(cert.get());
@@ -179,7 +171,7 @@ CertificateInfo describe(X509* cert) {
   auto issuerCn = ossl::nameEntries(X509_get_issuer_name(cert), NID_commonName);
   if (!issuerCn.empty()) info.issuerCommonName = issuerCn.front();
 
-  std::unique_ptr<GENERAL_NAMES, NamesFree> names(
+  NamesPtr names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
@@ -200,7 +192,7 @@ CertificateInfo describe(X509* cert) {
   info.notAfter = toWallTime(X509_get0_notAfter(cert));
   info.isCa = (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
 
-  std::unique_ptr<BIGNUM, BnFree> serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  BnPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
   if (serial) {
     std::vector<unsigned char> bytes(static_cast<std::size_t>(BN_num_bytes(serial.get())));
     BN_bn2bin(serial.get(), bytes.data());
@@ -254,12 +246,12 @@ Expected<void> verify(const std::string& leafPem, const std::string& caPem, Wall
   auto cas = ossl::readCertificates(caPem, "CA bundle");
   if (!cas) return fail(cas.error());
 
-  std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
+  StorePtr store(X509_STORE_new());
   for (auto& ca : *cas) X509_STORE_add_cert(store.get(), ca.get());
-  std::unique_ptr<STACK_OF(X509), StackFree> untrusted(sk_X509_new_null());
+  StackPtr untrusted(sk_X509_new_null());
   for (std::size_t i = 1; i < leaf->size(); ++i) sk_X509_push(untrusted.get(), (*leaf)[i].get());
 
-  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf->front().get(), untrusted.get()) != 1) {
     return fail(Error::internal("cannot set up certificate verification: " + ossl::takeError()));
   }
