@@ -15,16 +15,19 @@ namespace {
 
 // A timer lives on its own strand: postAfter() arms it from the caller's thread before anyone
 // else can see it, and every later touch (fire, cancel) is serialised by the strand.
-class AsioTimerHandle final : public TimerHandle, public std::enable_shared_from_this<AsioTimerHandle> {
+class AsioTimerHandle final : public TimerHandle,
+                              public std::enable_shared_from_this<AsioTimerHandle> {
  public:
-  explicit AsioTimerHandle(asio::io_context& ctx) : strand_(asio::make_strand(ctx)), timer_(strand_) {}
+  explicit AsioTimerHandle(asio::io_context& ctx)
+      : strand_(asio::make_strand(ctx)), timer_(strand_) {}
 
   void arm(std::chrono::milliseconds delay, std::function<void()> fn) {
     timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this(), fn = std::move(fn)](boost::system::error_code ec) {
-      if (ec || self->cancelled_.load()) return;
-      fn();
-    });
+    timer_.async_wait(
+        [self = shared_from_this(), fn = std::move(fn)](boost::system::error_code ec) {
+          if (ec || self->cancelled_.load()) return;
+          fn();
+        });
   }
 
   void cancel() override {

@@ -9,7 +9,8 @@ namespace {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -53,7 +54,8 @@ std::string urlDecode(std::string_view value) {
     char c = value[i];
     if (c == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < value.size() && hexValue(value[i + 1]) >= 0 && hexValue(value[i + 2]) >= 0) {
+    } else if (c == '%' && i + 2 < value.size() && hexValue(value[i + 1]) >= 0 &&
+               hexValue(value[i + 2]) >= 0) {
       out += static_cast<char>(hexValue(value[i + 1]) * 16 + hexValue(value[i + 2]));
       i += 2;
     } else {

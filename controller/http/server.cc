@@ -37,7 +37,10 @@ class Session;
 // State shared by the Server object, its acceptor and every session. Sessions keep it alive.
 struct ServerCore {
   ServerCore(IoRuntime& runtime, ServerOptions opts, Handler h)
-      : io(runtime), options(std::move(opts)), handler(std::move(h)), strand(asio::make_strand(io.context())) {}
+      : io(runtime),
+        options(std::move(opts)),
+        handler(std::move(h)),
+        strand(asio::make_strand(io.context())) {}
 
   IoRuntime& io;
   const ServerOptions options;
@@ -97,7 +100,9 @@ std::multimap<std::string, std::string> parseQuery(std::string_view query) {
   return out;
 }
 
-bool safeHeaderText(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
+bool safeHeaderText(std::string_view s) {
+  return s.find_first_of("\r\n") == std::string_view::npos;
+}
 
 bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
 
@@ -111,7 +116,8 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<ServerCore> core, tcp::socket socket, std::string remote)
       : core_(std::move(core)),
-        stream_(core_->ssl ? AnyStream(std::move(socket), *core_->ssl) : AnyStream(std::move(socket))),
+        stream_(core_->ssl ? AnyStream(std::move(socket), *core_->ssl)
+                           : AnyStream(std::move(socket))),
         timer_(stream_.get_executor()),
         remote_(std::move(remote)) {}
 
@@ -177,7 +183,8 @@ class Session : public std::enable_shared_from_this<Session> {
       keepAlive_ = false;
       completeExchange();
     } else {
-      exRespond(id, 500, {{"Content-Type", "text/plain"}}, "the request handler dropped the request\n");
+      exRespond(id, 500, {{"Content-Type", "text/plain"}},
+                "the request handler dropped the request\n");
     }
   }
 
@@ -205,7 +212,8 @@ class Session : public std::enable_shared_from_this<Session> {
       PeerCertificate peer;
       auto cn = pki::ossl::nameEntries(X509_get_subject_name(cert), NID_commonName);
       if (!cn.empty()) peer.commonName = cn.front();
-      peer.organizations = pki::ossl::nameEntries(X509_get_subject_name(cert), NID_organizationName);
+      peer.organizations =
+          pki::ossl::nameEntries(X509_get_subject_name(cert), NID_organizationName);
       peer_ = std::move(peer);
     }
     readHeader(core_->options.readTimeout);
@@ -217,8 +225,9 @@ class Session : public std::enable_shared_from_this<Session> {
     header_->header_limit(kHeaderLimit);
     readingHeader_ = true;
     if (timeout) arm(*timeout);
-    bhttp::async_read_header(stream_, buffer_, *header_,
-                             [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onHeader(ec); });
+    bhttp::async_read_header(
+        stream_, buffer_, *header_,
+        [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onHeader(ec); });
   }
 
   void onHeader(ErrorCode ec) {
@@ -233,13 +242,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec) {
-      bool parseError = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-                        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+      bool parseError =
+          ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
       if (parseError && !exchangeActive_ && !writing_) {
         disarm();
         keepAlive_ = false;
         enqueue(ec == bhttp::error::header_limit
-                    ? "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    ? "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: "
+                      "0\r\nConnection: close\r\n\r\n"
                     : "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         closeAfterWrite_ = true;
         return;
@@ -391,15 +402,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void discard() {
     buffer_.consume(buffer_.size());
     readingHeader_ = true;  // a read is outstanding
-    stream_.socket().async_read_some(buffer_.prepare(4096), [self = shared_from_this()](ErrorCode ec, std::size_t) {
-      self->readingHeader_ = false;
-      if (self->closed_) return;
-      if (ec) {
-        self->close();
-      } else {
-        self->discard();
-      }
-    });
+    stream_.socket().async_read_some(buffer_.prepare(4096),
+                                     [self = shared_from_this()](ErrorCode ec, std::size_t) {
+                                       self->readingHeader_ = false;
+                                       if (self->closed_) return;
+                                       if (ec) {
+                                         self->close();
+                                       } else {
+                                         self->discard();
+                                       }
+                                     });
   }
 
   std::string statusLine(int status) const {
@@ -470,7 +482,8 @@ class Session : public std::enable_shared_from_this<Session> {
 // The handler's side of one request: posts every call onto the session's strand.
 class ExchangeImpl final : public Exchange {
  public:
-  ExchangeImpl(std::shared_ptr<Session> session, std::uint64_t id) : session_(std::move(session)), id_(id) {}
+  ExchangeImpl(std::shared_ptr<Session> session, std::uint64_t id)
+      : session_(std::move(session)), id_(id) {}
 
   ~ExchangeImpl() override {
     if (!finished_.load()) {
@@ -481,15 +494,17 @@ class ExchangeImpl final : public Exchange {
   void respond(int status, Headers headers, std::string body) override {
     if (started_.exchange(true)) return;
     finished_ = true;
-    asio::post(session_->executor(), [s = session_, id = id_, status, h = std::move(headers), b = std::move(body)]() mutable {
+    asio::post(session_->executor(), [s = session_, id = id_, status, h = std::move(headers),
+                                      b = std::move(body)]() mutable {
       s->exRespond(id, status, std::move(h), std::move(b));
     });
   }
   void startStream(int status, Headers headers) override {
     if (started_.exchange(true)) return;
-    asio::post(session_->executor(), [s = session_, id = id_, status, h = std::move(headers)]() mutable {
-      s->exStartStream(id, status, std::move(h));
-    });
+    asio::post(session_->executor(),
+               [s = session_, id = id_, status, h = std::move(headers)]() mutable {
+                 s->exStartStream(id, status, std::move(h));
+               });
   }
   void write(std::string chunk) override {
     if (closed_.load()) return;
@@ -529,7 +544,8 @@ void Session::markExchangeClosed() {
   exchange_.reset();
 }
 
-void Session::dispatch(bhttp::request_header<> header, std::string body, bool tooLarge, bool keepAlive) {
+void Session::dispatch(bhttp::request_header<> header, std::string body, bool tooLarge,
+                       bool keepAlive) {
   ServerRequest req;
   req.method = std::string(header.method_string());
   req.target = std::string(header.target());
@@ -538,7 +554,8 @@ void Session::dispatch(bhttp::request_header<> header, std::string body, bool to
   req.path = percentDecodePath(target.substr(0, q));
   if (q != std::string_view::npos) req.query = parseQuery(target.substr(q + 1));
   req.headers.reserve(16);
-  for (const auto& f : header) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  for (const auto& f : header)
+    req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
   req.body = std::move(body);
   req.bodyTooLarge = tooLarge;
   req.peer = peer_;
@@ -670,7 +687,8 @@ void acceptLoop(std::shared_ptr<ServerCore> core, std::shared_ptr<tcp::acceptor>
           if (ec == asio::error::operation_aborted) return;
           // Out of descriptors and the like: back off instead of spinning.
           log::root().warn("accept failed", {{"error", ec.message()}});
-          auto timer = std::make_shared<asio::steady_timer>(core->strand, std::chrono::milliseconds(100));
+          auto timer =
+              std::make_shared<asio::steady_timer>(core->strand, std::chrono::milliseconds(100));
           timer->async_wait([core, acceptor, timer](ErrorCode) {
             if (acceptor->is_open()) acceptLoop(core, acceptor);
           });
@@ -702,7 +720,8 @@ Server::Server(IoRuntime& io, ServerOptions options, Handler handler)
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
     SSL_CTX_set_alpn_select_cb(ctx.native_handle(), selectHttp11, nullptr);
     static constexpr unsigned char kSessionContext[] = "rio-http";
-    SSL_CTX_set_session_id_context(ctx.native_handle(), kSessionContext, sizeof kSessionContext - 1);
+    SSL_CTX_set_session_id_context(ctx.native_handle(), kSessionContext,
+                                   sizeof kSessionContext - 1);
     if (auto r = pki::useCertificateChain(ctx.native_handle(), tls->certPem, tls->keyPem); !r) {
       state_->tlsError = r.error().wrap("serving certificate");
       return;
@@ -740,12 +759,15 @@ Expected<void> Server::start() {
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return fail(Error::transport("cannot listen on " + formatEndpoint(endpoint) + ": " + ec.message()));
+    return fail(
+        Error::transport("cannot listen on " + formatEndpoint(endpoint) + ": " + ec.message()));
   }
   core.port = acceptor->local_endpoint(ec).port();
   core.acceptor = acceptor;
   core.running = true;
-  asio::post(core.strand, [state = std::shared_ptr<ServerCore>(state_), acceptor] { acceptLoop(state, acceptor); });
+  asio::post(core.strand, [state = std::shared_ptr<ServerCore>(state_), acceptor] {
+    acceptLoop(state, acceptor);
+  });
   return {};
 }
 
@@ -808,7 +830,8 @@ std::string Server::url() const {
   std::lock_guard lock(state_->mu);
   std::string host = state_->options.address;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return std::string(state_->options.tls ? "https://" : "http://") + host + ":" + std::to_string(state_->port);
+  return std::string(state_->options.tls ? "https://" : "http://") + host + ":" +
+         std::to_string(state_->port);
 }
 
 }  // namespace rio::http

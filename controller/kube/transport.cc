@@ -110,13 +110,19 @@ class Call : public std::enable_shared_from_this<Call> {
   enum class Mode { kRoundTrip, kStream };
 
   Call(std::shared_ptr<TransportCore> core, Executor ex, const http::Request& request, Mode mode)
-      : core_(std::move(core)), ex_(std::move(ex)), timer_(ex_), mode_(mode), timeout_(request.timeout),
-        idleTimeout_(request.idleTimeout), hostPort_(core_->endpoint.hostPort()) {
+      : core_(std::move(core)),
+        ex_(std::move(ex)),
+        timer_(ex_),
+        mode_(mode),
+        timeout_(request.timeout),
+        idleTimeout_(request.idleTimeout),
+        hostPort_(core_->endpoint.hostPort()) {
     const auto& ep = core_->endpoint;
     req_.version(11);
     req_.method_string(request.method);
     req_.target(ep.pathPrefix + request.target);
-    bool defaultPort = (ep.scheme == "https" && ep.port == 443) || (ep.scheme == "http" && ep.port == 80);
+    bool defaultPort =
+        (ep.scheme == "https" && ep.port == 443) || (ep.scheme == "http" && ep.port == 80);
     std::string host = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
     req_.set(bhttp::field::host, defaultPort ? host : host + ":" + std::to_string(ep.port));
     for (const auto& h : request.headers) {
@@ -126,7 +132,8 @@ class Call : public std::enable_shared_from_this<Call> {
       }
       // A header value with CR/LF would split the request; it is dropped, never echoed (it may
       // be a credential).
-      if (h.value.find_first_of("\r\n") != std::string::npos || h.name.find_first_of("\r\n: ") != std::string::npos) {
+      if (h.value.find_first_of("\r\n") != std::string::npos ||
+          h.name.find_first_of("\r\n: ") != std::string::npos) {
         continue;
       }
       req_.insert(h.name, h.value);
@@ -174,7 +181,8 @@ class Call : public std::enable_shared_from_this<Call> {
     timedOut_ = true;
     std::string what = phase_ == Phase::kBody
                            ? "no data from " + hostPort() + " for " + describeMs(idleTimeout_)
-                           : "request to " + hostPort() + " timed out after " + describeMs(timeout_) + " while " + phaseName();
+                           : "request to " + hostPort() + " timed out after " +
+                                 describeMs(timeout_) + " while " + phaseName();
     abortWith(Error::timeout(what));
   }
 
@@ -193,20 +201,23 @@ class Call : public std::enable_shared_from_this<Call> {
     auto address = asio::ip::make_address(ep.host, ec);
     if (!ec) {
       tcp::endpoint target(address, ep.port);
-      conn_->stream.socket().async_connect(target, [self = shared_from_this()](ErrorCode e) { self->onConnect(e); });
+      conn_->stream.socket().async_connect(
+          target, [self = shared_from_this()](ErrorCode e) { self->onConnect(e); });
       return;
     }
     resolver_.emplace(ex_);
-    resolver_->async_resolve(ep.host, std::to_string(ep.port),
-                             [self = shared_from_this()](ErrorCode e, tcp::resolver::results_type results) {
-                               if (self->done_) return;
-                               if (e) {
-                                 self->finish(Error::transport("cannot resolve " + self->core_->endpoint.host + ": " + e.message()));
-                                 return;
-                               }
-                               asio::async_connect(self->conn_->stream.socket(), results,
-                                                   [self](ErrorCode e2, const tcp::endpoint&) { self->onConnect(e2); });
-                             });
+    resolver_->async_resolve(
+        ep.host, std::to_string(ep.port),
+        [self = shared_from_this()](ErrorCode e, tcp::resolver::results_type results) {
+          if (self->done_) return;
+          if (e) {
+            self->finish(Error::transport("cannot resolve " + self->core_->endpoint.host + ": " +
+                                          e.message()));
+            return;
+          }
+          asio::async_connect(self->conn_->stream.socket(), results,
+                              [self](ErrorCode e2, const tcp::endpoint&) { self->onConnect(e2); });
+        });
   }
 
   void onConnect(ErrorCode ec) {
@@ -234,7 +245,8 @@ class Call : public std::enable_shared_from_this<Call> {
         SSL_set1_host(ssl, name.c_str());
       }
     }
-    tls->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](ErrorCode e) { self->onHandshake(e); });
+    tls->async_handshake(asio::ssl::stream_base::client,
+                         [self = shared_from_this()](ErrorCode e) { self->onHandshake(e); });
   }
 
   void onHandshake(ErrorCode ec) {
@@ -264,7 +276,9 @@ class Call : public std::enable_shared_from_this<Call> {
   void send() {
     if (done_) return;
     phase_ = Phase::kSend;
-    bhttp::async_write(conn_->stream, req_, [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onSent(ec); });
+    bhttp::async_write(conn_->stream, req_, [self = shared_from_this()](ErrorCode ec, std::size_t) {
+      self->onSent(ec);
+    });
   }
 
   void onSent(ErrorCode ec) {
@@ -279,15 +293,17 @@ class Call : public std::enable_shared_from_this<Call> {
       parser_->body_limit(core_->options.maxResponseBytes);
       parser_->header_limit(256 * 1024);
       if (req_.method() == bhttp::verb::head) parser_->skip(true);  // Content-Length without a body
-      bhttp::async_read(conn_->stream, conn_->buffer, *parser_,
-                        [self = shared_from_this()](ErrorCode e, std::size_t) { self->onResponse(e); });
+      bhttp::async_read(
+          conn_->stream, conn_->buffer, *parser_,
+          [self = shared_from_this()](ErrorCode e, std::size_t) { self->onResponse(e); });
     } else {
       streamParser_.emplace();
       // Not boost::none: Boost 1.74 compares a Content-Length against an empty optional as "over".
       streamParser_->body_limit(std::numeric_limits<std::uint64_t>::max());
       streamParser_->header_limit(256 * 1024);
-      bhttp::async_read_header(conn_->stream, conn_->buffer, *streamParser_,
-                               [self = shared_from_this()](ErrorCode e, std::size_t) { self->onStreamHeaders(e); });
+      bhttp::async_read_header(
+          conn_->stream, conn_->buffer, *streamParser_,
+          [self = shared_from_this()](ErrorCode e, std::size_t) { self->onStreamHeaders(e); });
     }
   }
 
@@ -311,10 +327,13 @@ class Call : public std::enable_shared_from_this<Call> {
       return Error::tls("TLS error from " + hostPort() + ": " + ec.message());
     }
     if (ec == bhttp::error::end_of_stream) {
-      return Error::transport("the server at " + hostPort() + " closed the connection without answering");
+      return Error::transport("the server at " + hostPort() +
+                              " closed the connection without answering");
     }
-    if (ec == bhttp::error::partial_message || ec == asio::ssl::error::stream_truncated || ec == asio::error::eof) {
-      return Error::transport("the server at " + hostPort() + " closed the connection mid-response");
+    if (ec == bhttp::error::partial_message || ec == asio::ssl::error::stream_truncated ||
+        ec == asio::error::eof) {
+      return Error::transport("the server at " + hostPort() +
+                              " closed the connection mid-response");
     }
     if (ec == bhttp::error::body_limit) {
       return Error::transport("the response from " + hostPort() + " exceeds " +
@@ -323,7 +342,8 @@ class Call : public std::enable_shared_from_this<Call> {
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
       return Error::transport("malformed HTTP response from " + hostPort() + ": " + ec.message());
     }
-    return Error::transport("request to " + hostPort() + " failed while " + phaseName() + ": " + ec.message());
+    return Error::transport("request to " + hostPort() + " failed while " + phaseName() + ": " +
+                            ec.message());
   }
 
   bool gotBytes(bool parserGotSome) const { return parserGotSome || conn_->buffer.size() != 0; }
@@ -337,7 +357,8 @@ class Call : public std::enable_shared_from_this<Call> {
     auto msg = parser_->release();
     http::Response response;
     response.status = static_cast<int>(msg.result_int());
-    for (const auto& f : msg) response.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    for (const auto& f : msg)
+      response.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     response.body = std::move(msg.body());
     if (msg.keep_alive() && !msg.need_eof()) release();
     done_ = true;
@@ -354,7 +375,8 @@ class Call : public std::enable_shared_from_this<Call> {
     phase_ = Phase::kBody;
     const auto& msg = streamParser_->get();
     http::Headers headers;
-    for (const auto& f : msg) headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    for (const auto& f : msg)
+      headers.push_back({std::string(f.name_string()), std::string(f.value())});
     int status = static_cast<int>(msg.result_int());
     invoke([&] {
       if (callbacks_.onHeaders) callbacks_.onHeaders(status, headers);
@@ -375,8 +397,9 @@ class Call : public std::enable_shared_from_this<Call> {
     auto& body = streamParser_->get().body();
     body.data = chunk_.get();
     body.size = kChunkSize;
-    bhttp::async_read_some(conn_->stream, conn_->buffer, *streamParser_,
-                           [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onSome(ec); });
+    bhttp::async_read_some(
+        conn_->stream, conn_->buffer, *streamParser_,
+        [self = shared_from_this()](ErrorCode ec, std::size_t) { self->onSome(ec); });
   }
 
   void onSome(ErrorCode ec) {
@@ -440,11 +463,16 @@ class Call : public std::enable_shared_from_this<Call> {
   enum class Phase { kConnect, kTls, kSend, kHeaders, kBody };
   const char* phaseName() const {
     switch (phase_) {
-      case Phase::kConnect: return "connecting";
-      case Phase::kTls: return "in the TLS handshake";
-      case Phase::kSend: return "sending the request";
-      case Phase::kHeaders: return "waiting for the response";
-      case Phase::kBody: return "reading the response";
+      case Phase::kConnect:
+        return "connecting";
+      case Phase::kTls:
+        return "in the TLS handshake";
+      case Phase::kSend:
+        return "sending the request";
+      case Phase::kHeaders:
+        return "waiting for the response";
+      case Phase::kBody:
+        return "reading the response";
     }
     return "talking to the server";
   }
@@ -475,7 +503,8 @@ class Call : public std::enable_shared_from_this<Call> {
 
 class StreamHandle final : public Stream {
  public:
-  explicit StreamHandle(std::weak_ptr<Call> call, Executor ex) : call_(std::move(call)), ex_(std::move(ex)) {}
+  explicit StreamHandle(std::weak_ptr<Call> call, Executor ex)
+      : call_(std::move(call)), ex_(std::move(ex)) {}
   void cancel() override {
     asio::post(ex_, [call = call_] {
       if (auto c = call.lock()) c->cancel();
@@ -494,23 +523,29 @@ class TransportImpl final : public Transport {
 
   Expected<http::Response> roundTrip(const http::Request& request) override {
     if (core_->io.inIoThread()) {
-      return fail(Error::internal("Transport::roundTrip called on an I/O thread (it would block the loop)"));
+      return fail(Error::internal(
+          "Transport::roundTrip called on an I/O thread (it would block the loop)"));
     }
     if (core_->io.stopped()) return fail(Error::cancelled("the I/O runtime is stopped"));
     auto [call, pooled] = prepare(request, Call::Mode::kRoundTrip);
     auto result = call->future();
-    asio::post(call->executor(), [call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
+    asio::post(call->executor(),
+               [call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
     // The call's own deadline answers in time; this bound only matters if the I/O runtime stops
     // underneath us and the call never runs.
     for (;;) {
       if (result.wait_for(std::chrono::milliseconds(200)) == std::future_status::ready) {
         try {
           return result.get();
-        } catch (const std::future_error&) {  // the call was destroyed unfinished (runtime torn down)
-          return fail(Error::cancelled("the I/O runtime stopped during a request to " + core_->endpoint.hostPort()));
+        } catch (
+            const std::future_error&) {  // the call was destroyed unfinished (runtime torn down)
+          return fail(Error::cancelled("the I/O runtime stopped during a request to " +
+                                       core_->endpoint.hostPort()));
         }
       }
-      if (core_->io.stopped()) return fail(Error::cancelled("the I/O runtime stopped during a request to " + core_->endpoint.hostPort()));
+      if (core_->io.stopped())
+        return fail(Error::cancelled("the I/O runtime stopped during a request to " +
+                                     core_->endpoint.hostPort()));
     }
   }
 
@@ -518,7 +553,8 @@ class TransportImpl final : public Transport {
     auto [call, pooled] = prepare(request, Call::Mode::kStream);
     call->setCallbacks(std::move(callbacks));
     auto handle = std::make_shared<StreamHandle>(call, call->executor());
-    asio::post(call->executor(), [call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
+    asio::post(call->executor(),
+               [call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
     return handle;
   }
 
@@ -526,9 +562,11 @@ class TransportImpl final : public Transport {
   void closeIdleConnections() override { core_->closeIdle(); }
 
  private:
-  std::pair<std::shared_ptr<Call>, ConnectionPtr> prepare(const http::Request& request, Call::Mode mode) {
+  std::pair<std::shared_ptr<Call>, ConnectionPtr> prepare(const http::Request& request,
+                                                          Call::Mode mode) {
     ConnectionPtr pooled = core_->takeIdle();
-    Executor ex = pooled ? pooled->stream.get_executor() : Executor(asio::make_strand(core_->io.context()));
+    Executor ex =
+        pooled ? pooled->stream.get_executor() : Executor(asio::make_strand(core_->io.context()));
     auto call = std::make_shared<Call>(core_, ex, request, mode);
     return {std::move(call), std::move(pooled)};
   }
@@ -539,7 +577,8 @@ class TransportImpl final : public Transport {
 std::optional<std::uint16_t> parsePort(std::string_view text) {
   unsigned value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
+  if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535)
+    return std::nullopt;
   return static_cast<std::uint16_t>(value);
 }
 
@@ -564,7 +603,8 @@ Expected<Endpoint> Endpoint::parse(std::string_view url) {
   std::string_view rest = slash == std::string_view::npos ? std::string_view() : url.substr(slash);
   if (authority.find('@') != std::string_view::npos) return bad("user info is not supported");
   if (!rest.empty() && rest.front() != '/') return bad("query and fragment are not supported");
-  if (rest.find_first_of("?#") != std::string_view::npos) return bad("query and fragment are not supported");
+  if (rest.find_first_of("?#") != std::string_view::npos)
+    return bad("query and fragment are not supported");
   if (authority.empty()) return bad("missing host");
   if (authority.front() == '[') {
     auto close = authority.find(']');
@@ -588,7 +628,8 @@ Expected<Endpoint> Endpoint::parse(std::string_view url) {
       ep.port = *port;
       authority = authority.substr(0, colon);
     }
-    if (authority.empty() || authority.find(':') != std::string_view::npos) return bad("invalid host");
+    if (authority.empty() || authority.find(':') != std::string_view::npos)
+      return bad("invalid host");
     ep.host = std::string(authority);
   }
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
@@ -601,7 +642,8 @@ std::string Endpoint::hostPort() const {
   return h + ":" + std::to_string(port);
 }
 
-Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig tls, TransportOptions options) {
+Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig tls,
+                                     TransportOptions options) {
   auto core = std::make_shared<TransportCore>(io, std::move(endpoint), options);
   if (core->endpoint.host.empty()) return fail(Error::config("the server URL has no host"));
   if (core->endpoint.scheme == "https") {
@@ -614,19 +656,23 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
       if (core->verify) {
         if (tls.caPem.empty()) {
           ctx.set_default_verify_paths();
-        } else if (auto r = pki::addTrustedCertificates(ctx.native_handle(), tls.caPem, false); !r) {
+        } else if (auto r = pki::addTrustedCertificates(ctx.native_handle(), tls.caPem, false);
+                   !r) {
           return fail(r.error().wrap("certificate-authority-data"));
         }
         ctx.set_verify_mode(asio::ssl::verify_peer);
       } else {
         ctx.set_verify_mode(asio::ssl::verify_none);
-        log::root().warn("TLS certificate verification is disabled", {{"host", core->endpoint.hostPort()}});
+        log::root().warn("TLS certificate verification is disabled",
+                         {{"host", core->endpoint.hostPort()}});
       }
       if (tls.clientCertPem.empty() != tls.clientKeyPem.empty()) {
         return fail(Error::config("a client certificate needs both the certificate and its key"));
       }
       if (!tls.clientCertPem.empty()) {
-        if (auto r = pki::useCertificateChain(ctx.native_handle(), tls.clientCertPem, tls.clientKeyPem); !r) {
+        if (auto r =
+                pki::useCertificateChain(ctx.native_handle(), tls.clientCertPem, tls.clientKeyPem);
+            !r) {
           return fail(r.error().wrap("client certificate"));
         }
       }

@@ -33,12 +33,14 @@ Expected<std::vector<X509Ptr>> readCertificates(std::string_view pem, std::strin
     X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert) {
       unsigned long err = ERR_peek_last_error();
-      bool endOfInput = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+      bool endOfInput =
+          ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
       if (endOfInput && !certs.empty()) {
         ERR_clear_error();
         break;
       }
-      return fail(Error::decode(std::string(what) + ": no valid PEM certificate (" + takeError() + ")"));
+      return fail(
+          Error::decode(std::string(what) + ": no valid PEM certificate (" + takeError() + ")"));
     }
     certs.push_back(std::move(cert));
   }
@@ -50,14 +52,17 @@ Expected<PkeyPtr> readPrivateKey(std::string_view pem, std::string_view what) {
   auto bio = memoryBio(pem);
   if (!bio) return fail(Error::internal("cannot allocate a BIO"));
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return fail(Error::decode(std::string(what) + ": no valid PEM private key (" + takeError() + ")"));
+  if (!key)
+    return fail(
+        Error::decode(std::string(what) + ": no valid PEM private key (" + takeError() + ")"));
   return key;
 }
 
 std::vector<std::string> nameEntries(X509_NAME* name, int nid) {
   std::vector<std::string> out;
   if (name == nullptr) return out;
-  for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0; i = X509_NAME_get_index_by_NID(name, nid, i)) {
+  for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0;
+       i = X509_NAME_get_index_by_NID(name, nid, i)) {
     ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
     unsigned char* utf8 = nullptr;
     int len = ASN1_STRING_to_UTF8(&utf8, data);

@@ -7,7 +7,8 @@
 
 namespace rio::pki {
 
-Expected<void> useCertificateChain(SSL_CTX* ctx, const std::string& chainPem, const std::string& keyPem) {
+Expected<void> useCertificateChain(SSL_CTX* ctx, const std::string& chainPem,
+                                   const std::string& keyPem) {
   auto certs = ossl::readCertificates(chainPem, "certificate");
   if (!certs) return fail(Error::config(certs.error().message()));
   auto key = ossl::readPrivateKey(keyPem, "private key");
@@ -29,7 +30,8 @@ Expected<void> useCertificateChain(SSL_CTX* ctx, const std::string& chainPem, co
   return {};
 }
 
-Expected<void> addTrustedCertificates(SSL_CTX* ctx, const std::string& bundlePem, bool advertiseToClients) {
+Expected<void> addTrustedCertificates(SSL_CTX* ctx, const std::string& bundlePem,
+                                      bool advertiseToClients) {
   auto certs = ossl::readCertificates(bundlePem, "CA bundle");
   if (!certs) return fail(Error::config(certs.error().message()));
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);

@@ -102,12 +102,15 @@ Expected<void> addSubjectAltNames(X509* cert, const CertificateSpec& spec) {
 }
 
 // Builds and signs a certificate for `spec`. `issuerCert`/`issuerKey` null = self-signed.
-Expected<KeyedCertificate> build(const CertificateSpec& spec, X509* issuerCert, EVP_PKEY* issuerKey) {
+Expected<KeyedCertificate> build(const CertificateSpec& spec, X509* issuerCert,
+                                 EVP_PKEY* issuerKey) {
   WallTime notBefore = spec.notBefore;
   WallTime notAfter = spec.notAfter;
-  if (notBefore == WallTime{}) notBefore = std::chrono::system_clock::now() - std::chrono::minutes(5);
+  if (notBefore == WallTime{})
+    notBefore = std::chrono::system_clock::now() - std::chrono::minutes(5);
   if (notAfter == WallTime{}) notAfter = notBefore + std::chrono::hours(24 * 365);
-  if (notAfter <= notBefore) return fail(Error::invalid("certificate notAfter must be after notBefore"));
+  if (notAfter <= notBefore)
+    return fail(Error::invalid("certificate notAfter must be after notBefore"));
 
   auto key = generateKey(spec.keyType);
   if (!key) return fail(key.error());
@@ -120,7 +123,8 @@ Expected<KeyedCertificate> build(const CertificateSpec& spec, X509* issuerCert, 
   unsigned char serial[16];
   do {
     if (RAND_bytes(serial, sizeof serial) != 1) return fail(Error::internal("RAND_bytes failed"));
-  } while (std::all_of(std::begin(serial), std::end(serial), [](unsigned char b) { return b == 0; }));
+  } while (
+      std::all_of(std::begin(serial), std::end(serial), [](unsigned char b) { return b == 0; }));
   BnPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
 
@@ -131,7 +135,8 @@ Expected<KeyedCertificate> build(const CertificateSpec& spec, X509* issuerCert, 
   }
   if (!spec.commonName.empty()) {
     X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(spec.commonName.c_str()), -1, -1, 0);
+                               reinterpret_cast<const unsigned char*>(spec.commonName.c_str()), -1,
+                               -1, 0);
   }
   X509_set_issuer_name(cert.get(), issuerCert ? X509_get_subject_name(issuerCert) : subject);
   ASN1_TIME_set(X509_getm_notBefore(cert.get()), std::chrono::system_clock::to_time_t(notBefore));
@@ -147,13 +152,16 @@ Expected<KeyedCertificate> build(const CertificateSpec& spec, X509* issuerCert, 
   if (isCa) keyUsage += ",keyCertSign,cRLSign";
   std::string extKeyUsage;
   if (hasUsage(spec, Usage::kServerAuth)) extKeyUsage += "serverAuth";
-  if (hasUsage(spec, Usage::kClientAuth)) extKeyUsage += std::string(extKeyUsage.empty() ? "" : ",") + "clientAuth";
+  if (hasUsage(spec, Usage::kClientAuth))
+    extKeyUsage += std::string(extKeyUsage.empty() ? "" : ",") + "clientAuth";
 
   bool ok = addExtension(cert.get(), extIssuer, NID_basic_constraints, basic) &&
             addExtension(cert.get(), extIssuer, NID_key_usage, keyUsage) &&
-            (extKeyUsage.empty() || addExtension(cert.get(), extIssuer, NID_ext_key_usage, extKeyUsage)) &&
+            (extKeyUsage.empty() ||
+             addExtension(cert.get(), extIssuer, NID_ext_key_usage, extKeyUsage)) &&
             addExtension(cert.get(), extIssuer, NID_subject_key_identifier, "hash") &&
-            (issuerCert == nullptr || addExtension(cert.get(), extIssuer, NID_authority_key_identifier, "keyid:always"));
+            (issuerCert == nullptr ||
+             addExtension(cert.get(), extIssuer, NID_authority_key_identifier, "keyid:always"));
   if (!ok) return fail(Error::internal("cannot add certificate extensions: " + ossl::takeError()));
   if (auto san = addSubjectAltNames(cert.get(), spec); !san) return fail(san.error());
 
@@ -184,8 +192,10 @@ CertificateInfo describe(X509* cert) {
       char buf[INET6_ADDRSTRLEN] = {};
       int len = ASN1_STRING_length(ip);
       const unsigned char* bytes = ASN1_STRING_get0_data(ip);
-      if (len == 4 && inet_ntop(AF_INET, bytes, buf, sizeof buf)) info.ipAddresses.emplace_back(buf);
-      if (len == 16 && inet_ntop(AF_INET6, bytes, buf, sizeof buf)) info.ipAddresses.emplace_back(buf);
+      if (len == 4 && inet_ntop(AF_INET, bytes, buf, sizeof buf))
+        info.ipAddresses.emplace_back(buf);
+      if (len == 16 && inet_ntop(AF_INET6, bytes, buf, sizeof buf))
+        info.ipAddresses.emplace_back(buf);
     }
   }
   info.notBefore = toWallTime(X509_get0_notBefore(cert));
@@ -200,13 +210,16 @@ CertificateInfo describe(X509* cert) {
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digestLen = 0;
-  if (X509_digest(cert, EVP_sha256(), digest, &digestLen) == 1) info.sha256Fingerprint = hex(digest, digestLen);
+  if (X509_digest(cert, EVP_sha256(), digest, &digestLen) == 1)
+    info.sha256Fingerprint = hex(digest, digestLen);
   return info;
 }
 
 }  // namespace
 
-Expected<KeyedCertificate> selfSigned(const CertificateSpec& spec) { return build(spec, nullptr, nullptr); }
+Expected<KeyedCertificate> selfSigned(const CertificateSpec& spec) {
+  return build(spec, nullptr, nullptr);
+}
 
 Expected<KeyedCertificate> issue(const CertificateSpec& spec, const KeyedCertificate& issuer) {
   auto issuerCerts = ossl::readCertificates(issuer.certPem, "issuer certificate");
@@ -252,20 +265,24 @@ Expected<void> verify(const std::string& leafPem, const std::string& caPem, Wall
   for (std::size_t i = 1; i < leaf->size(); ++i) sk_X509_push(untrusted.get(), (*leaf)[i].get());
 
   StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf->front().get(), untrusted.get()) != 1) {
+  if (!ctx ||
+      X509_STORE_CTX_init(ctx.get(), store.get(), leaf->front().get(), untrusted.get()) != 1) {
     return fail(Error::internal("cannot set up certificate verification: " + ossl::takeError()));
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(at));
   if (!hostName.empty()) {
-    int set = isIpLiteral(hostName) ? X509_VERIFY_PARAM_set1_ip_asc(param, hostName.c_str())
-                                    : X509_VERIFY_PARAM_set1_host(param, hostName.c_str(), hostName.size());
-    if (set != 1) return fail(Error::invalid("invalid host name for verification: \"" + hostName + "\""));
+    int set = isIpLiteral(hostName)
+                  ? X509_VERIFY_PARAM_set1_ip_asc(param, hostName.c_str())
+                  : X509_VERIFY_PARAM_set1_host(param, hostName.c_str(), hostName.size());
+    if (set != 1)
+      return fail(Error::invalid("invalid host name for verification: \"" + hostName + "\""));
   }
   if (X509_verify_cert(ctx.get()) == 1) return {};
   int err = X509_STORE_CTX_get_error(ctx.get());
   ERR_clear_error();
-  return fail(Error::tls(std::string("certificate verify failed: ") + X509_verify_cert_error_string(err)));
+  return fail(
+      Error::tls(std::string("certificate verify failed: ") + X509_verify_cert_error_string(err)));
 }
 
 bool keyMatchesCertificate(const std::string& certPem, const std::string& keyPem) {

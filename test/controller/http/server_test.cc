@@ -41,7 +41,8 @@ http::Request get(std::string target) {
 
 }  // namespace
 
-TEST_CASE("Server: a handler sees the decoded path, query parameters, headers and body", "[http][server]") {
+TEST_CASE("Server: a handler sees the decoded path, query parameters, headers and body",
+          "[http][server]") {
   IoRuntime io(1);
   std::promise<http::ServerRequest> seen;
   http::Server server(io, {}, [&](http::ServerRequest req, http::ExchangePtr ex) {
@@ -52,8 +53,8 @@ TEST_CASE("Server: a handler sees the decoded path, query parameters, headers an
   CHECK(server.url() == "http://127.0.0.1:" + std::to_string(server.port()));
 
   auto client = plainClient(io, server);
-  http::Request req = get("/api/v1/namespaces/a%20b/configmaps?labelSelector=" + http::urlEncode("app=x,tier in (a)") +
-                          "&watch=1&watch=2&fieldSelector=");
+  http::Request req = get("/api/v1/namespaces/a%20b/configmaps?labelSelector=" +
+                          http::urlEncode("app=x,tier in (a)") + "&watch=1&watch=2&fieldSelector=");
   req.method = "POST";
   req.headers = {{"Content-Type", "application/json"}, {"X-Trace", "t1"}};
   req.body = R"({"kind":"ConfigMap"})";
@@ -87,8 +88,9 @@ TEST_CASE("Server: pipelined requests on one connection are answered in order", 
   REQUIRE(server.start());
   auto conn = RawConnection::connect(server.port());
   REQUIRE(conn);
-  conn->write("GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n"
-              "GET /three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  conn->write(
+      "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   std::string all = conn->readAll();  // the server closes after the third answer
   auto one = all.find("path=/one");
   auto two = all.find("path=/two");
@@ -101,7 +103,8 @@ TEST_CASE("Server: pipelined requests on one connection are answered in order", 
   CHECK(all.find("Connection: close") != std::string::npos);
 }
 
-TEST_CASE("Server: an exchange kept by the handler is answered later from another thread", "[http][server]") {
+TEST_CASE("Server: an exchange kept by the handler is answered later from another thread",
+          "[http][server]") {
   IoRuntime io(1);
   std::mutex mu;
   std::vector<http::ExchangePtr> parked;
@@ -151,7 +154,8 @@ TEST_CASE("Server: a chunked stream is written in order and ends with finish()",
   }
 }
 
-TEST_CASE("Server: a client that goes away mid-stream closes the exchange and frees the connection", "[http][server]") {
+TEST_CASE("Server: a client that goes away mid-stream closes the exchange and frees the connection",
+          "[http][server]") {
   IoRuntime io(1);
   std::promise<http::ExchangePtr> streaming;
   std::atomic<int> closedCalls{0};
@@ -181,7 +185,8 @@ TEST_CASE("Server: a client that goes away mid-stream closes the exchange and fr
   CHECK(closedCalls == 1);
 }
 
-TEST_CASE("Server: a body over the limit is flagged, not read, and the client gets the answer", "[http][server]") {
+TEST_CASE("Server: a body over the limit is flagged, not read, and the client gets the answer",
+          "[http][server]") {
   IoRuntime io(1);
   http::ServerOptions options;
   options.maxBodyBytes = 1024;
@@ -226,7 +231,8 @@ TEST_CASE("Server: a body over the limit is flagged, not read, and the client ge
   }
 }
 
-TEST_CASE("Server: a malformed request is answered 400 and the connection closed", "[http][server]") {
+TEST_CASE("Server: a malformed request is answered 400 and the connection closed",
+          "[http][server]") {
   IoRuntime io(1);
   std::atomic<int> calls{0};
   http::Server server(io, {}, [&](http::ServerRequest, http::ExchangePtr ex) {
@@ -241,7 +247,8 @@ TEST_CASE("Server: a malformed request is answered 400 and the connection closed
   CHECK(calls == 0);
 }
 
-TEST_CASE("Server: a stream whose exchange is dropped sends what was written, then ends truncated", "[http][server]") {
+TEST_CASE("Server: a stream whose exchange is dropped sends what was written, then ends truncated",
+          "[http][server]") {
   IoRuntime io(1);
   http::Server server(io, {}, [](http::ServerRequest, http::ExchangePtr ex) {
     ex->startStream(200, {});
@@ -256,7 +263,8 @@ TEST_CASE("Server: a stream whose exchange is dropped sends what was written, th
   CHECK(all.find("\r\n0\r\n\r\n") == std::string::npos);  // no last chunk
 }
 
-TEST_CASE("Server: HEAD gets the headers without a body, and a dropped exchange gets a 500", "[http][server]") {
+TEST_CASE("Server: HEAD gets the headers without a body, and a dropped exchange gets a 500",
+          "[http][server]") {
   IoRuntime io(1);
   http::Server server(io, {}, [](http::ServerRequest req, http::ExchangePtr ex) {
     if (req.path == "/dropped") return;  // the handler forgets to answer
@@ -273,7 +281,8 @@ TEST_CASE("Server: HEAD gets the headers without a body, and a dropped exchange 
   CHECK(dropped.rfind("HTTP/1.1 500", 0) == 0);  // nothing of a HEAD body came before it
 }
 
-TEST_CASE("Server: stop() ends open streams and start() serves again on the same port", "[http][server]") {
+TEST_CASE("Server: stop() ends open streams and start() serves again on the same port",
+          "[http][server]") {
   IoRuntime io(2);
   std::promise<http::ExchangePtr> streaming;
   std::atomic<bool> first{true};
@@ -310,7 +319,8 @@ TEST_CASE("Server: stop() ends open streams and start() serves again on the same
   CHECK(res->body == "back");
 }
 
-TEST_CASE("Server: unusable TLS material or a taken port fail start() with an error", "[http][server]") {
+TEST_CASE("Server: unusable TLS material or a taken port fail start() with an error",
+          "[http][server]") {
   IoRuntime io(1);
   http::ServerOptions bad;
   bad.tls = http::ServerTlsConfig{testPki().server.certPem, testPki().client.keyPem, ""};
@@ -330,13 +340,15 @@ TEST_CASE("Server: unusable TLS material or a taken port fail start() with an er
   CHECK(taken.error().kind() == ErrorKind::kTransport);
 }
 
-TEST_CASE("Server: many servers share one runtime and idle connections stay cheap", "[http][server]") {
+TEST_CASE("Server: many servers share one runtime and idle connections stay cheap",
+          "[http][server]") {
   IoRuntime io(2);
   std::vector<std::unique_ptr<http::Server>> servers;
   for (int i = 0; i < 50; ++i) {
-    servers.push_back(std::make_unique<http::Server>(io, http::ServerOptions{}, [i](http::ServerRequest, http::ExchangePtr ex) {
-      ex->respond(200, {}, std::to_string(i));
-    }));
+    servers.push_back(std::make_unique<http::Server>(
+        io, http::ServerOptions{}, [i](http::ServerRequest, http::ExchangePtr ex) {
+          ex->respond(200, {}, std::to_string(i));
+        }));
     REQUIRE(servers.back()->start());
   }
   for (int i = 0; i < 50; ++i) {

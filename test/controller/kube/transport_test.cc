@@ -32,28 +32,30 @@ namespace {
 // An HTTP(S) server that answers "ok <path>" and remembers what it saw.
 class RecordingServer {
  public:
-  RecordingServer(IoRuntime& io, std::optional<http::ServerTlsConfig> tls, http::Handler handler = {}) {
+  RecordingServer(IoRuntime& io, std::optional<http::ServerTlsConfig> tls,
+                  http::Handler handler = {}) {
     http::ServerOptions options;
     options.tls = std::move(tls);
-    server_ = std::make_unique<http::Server>(io, options, [this, handler](http::ServerRequest req, http::ExchangePtr ex) {
-      {
-        std::lock_guard lock(mu_);
-        requests_.push_back(req);
-      }
-      if (handler) {
-        handler(std::move(req), std::move(ex));
-      } else {
-        ex->respond(200, {{"Content-Type", "text/plain"}}, "ok " + req.path);
-      }
-    });
+    server_ = std::make_unique<http::Server>(
+        io, options, [this, handler](http::ServerRequest req, http::ExchangePtr ex) {
+          {
+            std::lock_guard lock(mu_);
+            requests_.push_back(req);
+          }
+          if (handler) {
+            handler(std::move(req), std::move(ex));
+          } else {
+            ex->respond(200, {{"Content-Type", "text/plain"}}, "ok " + req.path);
+          }
+        });
     auto started = server_->start();
     REQUIRE(started);
   }
 
   http::Server& server() { return *server_; }
   std::string url(const std::string& host = "127.0.0.1") const {
-    return std::string(server_->url().rfind("https", 0) == 0 ? "https://" : "http://") + host + ":" +
-           std::to_string(server_->port());
+    return std::string(server_->url().rfind("https", 0) == 0 ? "https://" : "http://") + host +
+           ":" + std::to_string(server_->port());
   }
   std::vector<http::ServerRequest> requests() const {
     std::lock_guard lock(mu_);
@@ -187,7 +189,8 @@ TEST_CASE("Transport: sequential requests reuse one keep-alive connection", "[ku
   CHECK(server.distinctConnections() == 2);
 }
 
-TEST_CASE("Transport: a pooled connection the server closed is replaced without an error", "[kube][transport]") {
+TEST_CASE("Transport: a pooled connection the server closed is replaced without an error",
+          "[kube][transport]") {
   IoRuntime io(1);
   SECTION("the server closed it while it was idle") {
     RawTcpServer server([](RawConnection& c) {
@@ -218,7 +221,8 @@ TEST_CASE("Transport: a pooled connection the server closed is replaced without 
   }
 }
 
-TEST_CASE("Transport: the deadline fires against a server that accepts and never answers", "[kube][transport]") {
+TEST_CASE("Transport: the deadline fires against a server that accepts and never answers",
+          "[kube][transport]") {
   IoRuntime io(1);
   RawTcpServer server([](RawConnection& c) {
     c.readRequest();
@@ -238,14 +242,16 @@ TEST_CASE("Transport: the deadline fires against a server that accepts and never
 TEST_CASE("Transport: the deadline also bounds the TLS handshake", "[kube][transport]") {
   IoRuntime io(1);
   RawTcpServer server([](RawConnection& c) { c.waitForClose(); });  // TCP accepts, TLS never starts
-  auto t = transport(io, "https://127.0.0.1:" + std::to_string(server.port()), trusting(testPki().ca));
+  auto t =
+      transport(io, "https://127.0.0.1:" + std::to_string(server.port()), trusting(testPki().ca));
   auto res = t->roundTrip(get("/", 200ms));
   REQUIRE_FALSE(res);
   CHECK(res.error().kind() == ErrorKind::kTimeout);
   CHECK_THAT(res.error().message(), Catch::Contains("in the TLS handshake"));
 }
 
-TEST_CASE("Transport: a wrong CA, a wrong host name and an expired certificate are refused", "[kube][transport]") {
+TEST_CASE("Transport: a wrong CA, a wrong host name and an expired certificate are refused",
+          "[kube][transport]") {
   IoRuntime io(1);
   const auto& p = testPki();
   struct Case {
@@ -270,7 +276,8 @@ TEST_CASE("Transport: a wrong CA, a wrong host name and an expired certificate a
     CHECK_FALSE(res.error().isRetryable());
     CHECK_THAT(res.error().message(), Catch::Contains("certificate verify failed"));
     CHECK_THAT(res.error().message(), Catch::Contains(c.reason));
-    CHECK_THAT(res.error().message(), Catch::Contains("127.0.0.1:" + std::to_string(server.server().port())));
+    CHECK_THAT(res.error().message(),
+               Catch::Contains("127.0.0.1:" + std::to_string(server.server().port())));
     CHECK_THAT(res.error().message(), !Catch::Contains("SECRET-TOKEN-123"));
     CHECK(server.requests().empty());
 
@@ -303,7 +310,8 @@ TEST_CASE("Transport: a client certificate authenticates as its CN and O", "[kub
   CHECK_FALSE(seen[1].peer);
 }
 
-TEST_CASE("Transport: a client certificate from another CA is refused at the handshake", "[kube][transport]") {
+TEST_CASE("Transport: a client certificate from another CA is refused at the handshake",
+          "[kube][transport]") {
   IoRuntime io(1);
   const auto& p = testPki();
   RecordingServer server(io, serverTls(p.server, p.ca.certPem));
@@ -316,7 +324,8 @@ TEST_CASE("Transport: a client certificate from another CA is refused at the han
   CHECK(server.requests().empty());
 }
 
-TEST_CASE("Transport: bad TLS material fails makeTransport with a config error that quotes no key", "[kube][transport]") {
+TEST_CASE("Transport: bad TLS material fails makeTransport with a config error that quotes no key",
+          "[kube][transport]") {
   IoRuntime io(1);
   auto ep = kube::Endpoint::parse("https://127.0.0.1:6443");
   REQUIRE(ep);
@@ -326,7 +335,8 @@ TEST_CASE("Transport: bad TLS material fails makeTransport with a config error t
 
   kube::TlsConfig badKey;
   badKey.clientCertPem = testPki().client.certPem;
-  badKey.clientKeyPem = "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
+  badKey.clientKeyPem =
+      "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
   auto r = kube::makeTransport(io, *ep, badKey);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == ErrorKind::kConfig);
@@ -337,24 +347,33 @@ TEST_CASE("Transport: bad TLS material fails makeTransport with a config error t
   CHECK(kube::makeTransport(io, *ep, halfPair).error().kind() == ErrorKind::kConfig);
 }
 
-TEST_CASE("Transport: a chunked stream whose chunks split JSON mid-token arrives complete and in order", "[kube][transport]") {
+TEST_CASE(
+    "Transport: a chunked stream whose chunks split JSON mid-token arrives complete and in order",
+    "[kube][transport]") {
   IoRuntime io(2);
   const std::vector<std::string> pieces = {
       R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1)",
-      R"(0"}}})" "\n" R"({"type":"MODIFIED","obj)",
-      R"(ect":{"metadata":{"name":"a"}}})" "\n",
-      R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}})" "\n" R"({"ty)",
-      R"(pe":"DELETED","object":{"metadata":{"name":"a"}}})" "\n"};
+      R"(0"}}})"
+      "\n"
+      R"({"type":"MODIFIED","obj)",
+      R"(ect":{"metadata":{"name":"a"}}})"
+      "\n",
+      R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}})"
+      "\n"
+      R"({"ty)",
+      R"(pe":"DELETED","object":{"metadata":{"name":"a"}}})"
+      "\n"};
   std::string expected;
   for (const auto& p : pieces) expected += p;
 
-  RecordingServer server(io, serverTls(testPki().server), [&pieces](http::ServerRequest, http::ExchangePtr ex) {
-    ex->startStream(200, {{"Content-Type", "application/json"}});
-    std::thread([ex, &pieces] {
-      for (const auto& p : pieces) ex->write(p);
-      ex->finish();
-    }).detach();
-  });
+  RecordingServer server(io, serverTls(testPki().server),
+                         [&pieces](http::ServerRequest, http::ExchangePtr ex) {
+                           ex->startStream(200, {{"Content-Type", "application/json"}});
+                           std::thread([ex, &pieces] {
+                             for (const auto& p : pieces) ex->write(p);
+                             ex->finish();
+                           }).detach();
+                         });
   auto t = transport(io, server.url(), trusting(testPki().ca));
   StreamRecorder rec;
   http::Request req = get("/api/v1/pods?watch=1");
@@ -372,7 +391,8 @@ TEST_CASE("Transport: a chunked stream whose chunks split JSON mid-token arrives
   CHECK(server.distinctConnections() == 1);
 }
 
-TEST_CASE("Transport: a non-streamed error answer to a stream request still delivers its body", "[kube][transport]") {
+TEST_CASE("Transport: a non-streamed error answer to a stream request still delivers its body",
+          "[kube][transport]") {
   IoRuntime io(1);
   const std::string status = R"({"kind":"Status","code":410,"reason":"Expired"})";
   RecordingServer server(io, std::nullopt, [&status](http::ServerRequest, http::ExchangePtr ex) {
@@ -391,11 +411,12 @@ TEST_CASE("Transport: a non-streamed error answer to a stream request still deli
 TEST_CASE("Transport: cancel() closes a stream with kCancelled exactly once", "[kube][transport]") {
   IoRuntime io(1);
   std::promise<http::ExchangePtr> serving;
-  RecordingServer server(io, serverTls(testPki().server), [&](http::ServerRequest, http::ExchangePtr ex) {
-    ex->startStream(200, {});
-    ex->write("{\"type\":\"ADDED\"}\n");
-    serving.set_value(ex);
-  });
+  RecordingServer server(io, serverTls(testPki().server),
+                         [&](http::ServerRequest, http::ExchangePtr ex) {
+                           ex->startStream(200, {});
+                           ex->write("{\"type\":\"ADDED\"}\n");
+                           serving.set_value(ex);
+                         });
   auto t = transport(io, server.url(), trusting(testPki().ca));
   StreamRecorder rec;
   auto stream = t->stream(get("/watch"), rec.callbacks());
@@ -406,12 +427,13 @@ TEST_CASE("Transport: cancel() closes a stream with kCancelled exactly once", "[
   REQUIRE(rec.waitClosed());
   REQUIRE(rec.error);
   CHECK(rec.error->kind() == ErrorKind::kCancelled);
-  stream->cancel();  // idempotent
+  stream->cancel();                                 // idempotent
   CHECK(eventually([&] { return ex->closed(); }));  // the server saw the client leave
   CHECK(rec.closeCalls == 1);
 }
 
-TEST_CASE("Transport: a stream with no data for idleTimeout closes with kTimeout", "[kube][transport]") {
+TEST_CASE("Transport: a stream with no data for idleTimeout closes with kTimeout",
+          "[kube][transport]") {
   IoRuntime io(1);
   std::vector<http::ExchangePtr> open;  // only touched on the single I/O thread
   RecordingServer server(io, std::nullopt, [&open](http::ServerRequest, http::ExchangePtr ex) {
@@ -432,20 +454,23 @@ TEST_CASE("Transport: a stream with no data for idleTimeout closes with kTimeout
   CHECK(rec.error->kind() == ErrorKind::kTimeout);
 }
 
-TEST_CASE("Transport: server stop() ends open streams with an error and a restart is reachable again", "[kube][transport]") {
+TEST_CASE(
+    "Transport: server stop() ends open streams with an error and a restart is reachable again",
+    "[kube][transport]") {
   IoRuntime io(2);
   std::mutex mu;
   std::vector<http::ExchangePtr> open;
-  RecordingServer server(io, serverTls(testPki().server), [&](http::ServerRequest req, http::ExchangePtr ex) {
-    if (req.path == "/watch") {
-      ex->startStream(200, {});
-      ex->write("event\n");
-      std::lock_guard lock(mu);
-      open.push_back(std::move(ex));
-    } else {
-      ex->respond(200, {}, "up");
-    }
-  });
+  RecordingServer server(io, serverTls(testPki().server),
+                         [&](http::ServerRequest req, http::ExchangePtr ex) {
+                           if (req.path == "/watch") {
+                             ex->startStream(200, {});
+                             ex->write("event\n");
+                             std::lock_guard lock(mu);
+                             open.push_back(std::move(ex));
+                           } else {
+                             ex->respond(200, {}, "up");
+                           }
+                         });
   auto t = transport(io, server.url(), trusting(testPki().ca));
   StreamRecorder rec;
   auto stream = t->stream(get("/watch"), rec.callbacks());
@@ -477,7 +502,8 @@ TEST_CASE("Transport: the http scheme talks plain HTTP", "[kube][transport]") {
   CHECK(res->body == "ok /plain");
 }
 
-TEST_CASE("Transport: a server that hangs up mid-response is a transport error", "[kube][transport]") {
+TEST_CASE("Transport: a server that hangs up mid-response is a transport error",
+          "[kube][transport]") {
   IoRuntime io(1);
   SECTION("round trip") {
     RawTcpServer server([](RawConnection& c) {
@@ -513,7 +539,8 @@ TEST_CASE("Transport: a server that hangs up mid-response is a transport error",
   }
 }
 
-TEST_CASE("Transport: many concurrent round trips from several threads all succeed", "[kube][transport]") {
+TEST_CASE("Transport: many concurrent round trips from several threads all succeed",
+          "[kube][transport]") {
   IoRuntime io(2);
   RecordingServer server(io, serverTls(testPki().server));
   kube::TransportOptions options;
@@ -620,8 +647,9 @@ TEST_CASE("Endpoint: server URLs parse as kubeconfigs write them", "[kube][trans
   REQUIRE(bare);
   CHECK(bare->scheme == "https");
 
-  for (const char* bad : {"ftp://x", "https://", "https://host:0", "https://host:99999", "https://host:x",
-                          "https://[::1", "https://user@host", "https://host/?q=1", "https://[zz]:1"}) {
+  for (const char* bad :
+       {"ftp://x", "https://", "https://host:0", "https://host:99999", "https://host:x",
+        "https://[::1", "https://user@host", "https://host/?q=1", "https://[zz]:1"}) {
     INFO(bad);
     auto r = kube::Endpoint::parse(bad);
     REQUIRE_FALSE(r);

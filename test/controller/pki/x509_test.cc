@@ -39,7 +39,8 @@ std::pair<int, std::string> run(const std::string& cmd) {
 
 }  // namespace
 
-TEST_CASE("x509: a self-signed CA reads back with its subject, CA flag and a random 128-bit serial", "[pki]") {
+TEST_CASE("x509: a self-signed CA reads back with its subject, CA flag and a random 128-bit serial",
+          "[pki]") {
   pki::CertificateSpec spec = leafSpec("mesh-root", {pki::Usage::kCertSign});
   spec.organizations = {"example", "istio"};
   auto a = pki::selfSigned(spec);
@@ -60,7 +61,8 @@ TEST_CASE("x509: a self-signed CA reads back with its subject, CA flag and a ran
   CHECK_FALSE(pki::keyMatchesCertificate(a->certPem, b->keyPem));
 }
 
-TEST_CASE("x509: a serving certificate verifies for each of its DNS and IP names and for no other", "[pki]") {
+TEST_CASE("x509: a serving certificate verifies for each of its DNS and IP names and for no other",
+          "[pki]") {
   const auto& p = testPki();
   auto info = pki::parseCertificate(p.server.certPem);
   REQUIRE(info);
@@ -110,7 +112,8 @@ TEST_CASE("x509: a chain through an intermediate CA verifies with the root alone
   auto leaf = pki::issue(leafSpecWithName, *intermediate);
   REQUIRE(leaf);
 
-  CHECK(pki::verify(leaf->certPem + intermediate->certPem, root->certPem, now(), "istiod.istio-system.svc"));
+  CHECK(pki::verify(leaf->certPem + intermediate->certPem, root->certPem, now(),
+                    "istiod.istio-system.svc"));
   CHECK_FALSE(pki::verify(leaf->certPem, root->certPem, now()));  // intermediate missing
 
   // pathlen:0 forbids the intermediate from minting another CA that signs leaves.
@@ -118,7 +121,8 @@ TEST_CASE("x509: a chain through an intermediate CA verifies with the root alone
   REQUIRE(sub);
   auto subLeaf = pki::issue(leafSpec("leaf", {pki::Usage::kServerAuth}), *sub);
   REQUIRE(subLeaf);
-  CHECK_FALSE(pki::verify(subLeaf->certPem + sub->certPem + intermediate->certPem, root->certPem, now()));
+  CHECK_FALSE(
+      pki::verify(subLeaf->certPem + sub->certPem + intermediate->certPem, root->certPem, now()));
 
   auto bundle = pki::parseBundle(leaf->certPem + intermediate->certPem + root->certPem);
   REQUIRE(bundle);
@@ -148,7 +152,8 @@ TEST_CASE("x509: bad input is refused with an error, never an exception", "[pki]
   REQUIRE_FALSE(notCa);
   CHECK(notCa.error().kind() == ErrorKind::kInvalid);
 
-  auto mismatched = pki::issue(leafSpec("x", {pki::Usage::kServerAuth}), {p.ca.certPem, p.otherCa.keyPem});
+  auto mismatched =
+      pki::issue(leafSpec("x", {pki::Usage::kServerAuth}), {p.ca.certPem, p.otherCa.keyPem});
   REQUIRE_FALSE(mismatched);
   CHECK(mismatched.error().kind() == ErrorKind::kInvalid);
 
@@ -169,7 +174,8 @@ TEST_CASE("x509: bad input is refused with an error, never an exception", "[pki]
   CHECK_FALSE(pki::verify(p.server.certPem, "garbage", now()));
 
   // The key is never quoted back in an error.
-  auto badKey = pki::issue(leafSpec("x", {pki::Usage::kServerAuth}), {p.ca.certPem, "SECRET-KEY-BYTES"});
+  auto badKey =
+      pki::issue(leafSpec("x", {pki::Usage::kServerAuth}), {p.ca.certPem, "SECRET-KEY-BYTES"});
   REQUIRE_FALSE(badKey);
   CHECK_THAT(badKey.error().message(), !Catch::Contains("SECRET-KEY-BYTES"));
 }
@@ -181,19 +187,23 @@ TEST_CASE("x509: the openssl command line accepts the certificates for their pur
   auto server = dir.write("server.pem", p.server.certPem);
   auto client = dir.write("client.pem", p.client.certPem);
 
-  auto [serverStatus, serverOut] = run("openssl verify -CAfile " + ca + " -purpose sslserver " + server);
+  auto [serverStatus, serverOut] =
+      run("openssl verify -CAfile " + ca + " -purpose sslserver " + server);
   CHECK(serverStatus == 0);
   CHECK_THAT(serverOut, Catch::Contains("OK"));
-  auto [clientStatus, clientOut] = run("openssl verify -CAfile " + ca + " -purpose sslclient " + client);
+  auto [clientStatus, clientOut] =
+      run("openssl verify -CAfile " + ca + " -purpose sslclient " + client);
   CHECK(clientStatus == 0);
-  auto [wrongStatus, wrongOut] = run("openssl verify -CAfile " + ca + " -purpose sslserver " + client);
+  auto [wrongStatus, wrongOut] =
+      run("openssl verify -CAfile " + ca + " -purpose sslserver " + client);
   CHECK(wrongStatus != 0);  // a client certificate is not a serving certificate
 
   auto [fpStatus, fpOut] = run("openssl x509 -noout -fingerprint -sha256 -in " + server);
   REQUIRE(fpStatus == 0);
   std::string expected;
   for (char c : fpOut.substr(fpOut.find('=') + 1)) {
-    if (std::isxdigit(static_cast<unsigned char>(c))) expected += static_cast<char>(std::tolower(c));
+    if (std::isxdigit(static_cast<unsigned char>(c)))
+      expected += static_cast<char>(std::tolower(c));
   }
   CHECK(pki::parseCertificate(p.server.certPem)->sha256Fingerprint == expected);
 }
