@@ -15,7 +15,8 @@ struct Quantity {
   nlohmann::json raw;  // string or number
 
   Quantity() = default;
-  explicit Quantity(std::string text) : raw(std::move(text)) {}
+  /// From the JSON form: a string ("100m") or a number (2).
+  explicit Quantity(nlohmann::json value) : raw(std::move(value)) {}
 
   /// The numeric value (cores, bytes, ...), nullopt when the text is not a quantity.
   std::optional<long double> value() const;
