@@ -107,6 +107,8 @@ std::string_view enumName(E value) {
   return {};
 }
 
+/// Codec<T>::decode returns whether `out` holds a usable value: false when the JSON type at this
+/// level is wrong (or a list/map item failed); an object with failed fields is still usable.
 template <class T>
 struct Codec;
 
@@ -401,7 +403,8 @@ struct Codec<std::vector<T>> {
       for (const auto& s : seen) dup = dup || s == id;
       if (dup) {
         const FieldPath at = o.listType == ListType::kMap ? path.index(i).child(o.listMapKey) : path.index(i);
-        errors.duplicate(at, id.is_string() ? id.get<std::string>() : id.dump());
+        errors.duplicate(at, id.is_string() ? id.get<std::string>()
+                                            : id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
       seen.push_back(std::move(id));
     }
@@ -467,7 +470,6 @@ struct Codec<T> {
       return false;
     }
     const FieldTable<T>& table = T::fields();
-    const std::size_t before = errors.size();
     out.unknownFields = nlohmann::json::object();
     for (const auto& [key, value] : j.items()) {
       const FieldSpec<T>* spec = find(table, key);
@@ -483,7 +485,9 @@ struct Codec<T> {
       auto it = j.find(spec.name);
       if (it == j.end() || it->is_null()) errors.required(path.child(spec.name));
     }
-    return errors.size() == before;
+    // The object is kept even when some of its fields failed (they stay unset), so the other
+    // fields are still validated and every problem is reported at once.
+    return true;
   }
   static nlohmann::json encode(const T& v) {
     nlohmann::json out = v.unknownFields.is_object() ? v.unknownFields : nlohmann::json::object();
@@ -567,12 +571,15 @@ FieldSpec<S> field(std::string name, M S::*member, FieldOptions options = {}) {
 
 // ---- entry points ------------------------------------------------------------------------
 
-/// Decodes `j` into `out`, adding every problem to `errors` with paths under `path`. Fields
-/// that fail keep their previous value. Never throws.
+/// Decodes `j` into `out`, adding every problem to `errors` with paths under `path`; true when
+/// there was none. Best effort: a field that fails stays unset (a list with a bad item is dropped
+/// whole), the rest of the object is decoded. Never throws.
 template <class T>
 bool decodeInto(const nlohmann::json& j, T& out, const FieldPath& path, FieldErrors& errors) {
+  const std::size_t before = errors.size();
   try {
-    return Codec<T>::decode(j, out, path, errors);
+    Codec<T>::decode(j, out, path, errors);
+    return errors.size() == before;
   } catch (const std::exception& e) {  // a bug in a codec, never bad input; keep it contained
     errors.invalid(path, std::string("internal decode error: ") + e.what());
     return false;

@@ -3,6 +3,7 @@
 // use these constants rather than string literals so a name is spelled once.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 namespace rio::v1beta1 {
@@ -64,6 +65,12 @@ inline constexpr std::string_view kReachable = "Reachable";
 inline constexpr std::string_view kPrerequisitesMet = "PrerequisitesMet";
 inline constexpr std::string_view kCredentialsIssued = "CredentialsIssued";
 inline constexpr std::string_view kRemoteSecretSynced = "RemoteSecretSynced";
+
+inline constexpr std::array kRemoteIstioTypes = {kConnected,       kInjectorReady, kWebhookConfigured,
+                                                 kNamespacesLabeled, kDiscoverySynced, kTrustSynced,
+                                                 kReady};
+inline constexpr std::array kMeshMembershipTypes = {kReachable, kPrerequisitesMet, kCredentialsIssued,
+                                                    kRemoteSecretSynced, kReady};
 }  // namespace condition
 
 /// Condition reasons (CamelCase). docs/api.md lists what each one means.
@@ -94,6 +101,15 @@ inline constexpr std::string_view kPrerequisitesNotMet = "PrerequisitesNotMet";
 inline constexpr std::string_view kDependencyNotReady = "DependencyNotReady";
 inline constexpr std::string_view kReplicasNotReady = "ReplicasNotReady";
 inline constexpr std::string_view kCleanupDeadlineExceeded = "CleanupDeadlineExceeded";
+
+/// Every reason above (docs/api.md documents each; a test checks).
+inline constexpr std::array kAll = {
+    kInvalidSpec,       kReconciled,        kProgressing,      kDeleting,
+    kDisabled,          kBootstrapSecretNotFound, kBootstrapCredentialsInvalid,
+    kCredentialsNotFound, kUnreachable,     kUnauthorized,     kForbidden,
+    kUnsupportedVersion, kTooFewWorkerNodes, kCIDROverlap,     kClockSkew,
+    kClusterNameConflict, kApplyFailed,     kFieldConflict,    kTokenRequestFailed,
+    kPrerequisitesNotMet, kDependencyNotReady, kReplicasNotReady, kCleanupDeadlineExceeded};
 }  // namespace reason
 
 /// Values of RemoteIstio `status.phase` (a one-word summary for `kubectl get`; the conditions

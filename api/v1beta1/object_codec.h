@@ -38,6 +38,12 @@ Expected<T> strictDecode(const nlohmann::json& j, std::string_view kindName) {
   return out;
 }
 
+/// `field` is `prefix` or lies under it.
+inline bool isUnder(std::string_view field, std::string_view prefix) {
+  if (field.substr(0, prefix.size()) != prefix) return false;
+  return field.size() == prefix.size() || field[prefix.size()] == '.' || field[prefix.size()] == '[';
+}
+
 template <class T>
 meta::ValidationResult<T> decodeAndValidate(const nlohmann::json& j) {
   meta::ValidationResult<T> result;
@@ -46,7 +52,16 @@ meta::ValidationResult<T> decodeAndValidate(const nlohmann::json& j) {
   result.statusErrors = decodeErrors.under("status");
   result.errors = decodeErrors.notUnder("status");
   result.object.applyDefaults();
-  result.errors.append(result.object.validate());
+  // A missing required field was reported by the decoder; the empty value that stands in for it
+  // would only repeat that (e.g. "name: must be a DNS-1123 subdomain (got \"\")").
+  const meta::FieldErrors missing = result.errors;
+  for (const auto& e : result.object.validate()) {
+    bool repeats = false;
+    for (const auto& m : missing) {
+      repeats = repeats || (m.type == meta::FieldErrorType::kRequired && isUnder(e.field, m.field));
+    }
+    if (!repeats) result.errors.add(e);
+  }
   return result;
 }
 
