@@ -18,7 +18,9 @@ class Cidr {
   /// octets and the prefix length have no leading zeros. nullopt on anything else. Never throws.
   static std::optional<Cidr> parse(std::string_view text);
 
+  /// True for IPv4, false for IPv6.
   bool isIPv4() const { return v4_; }
+  /// The number of network bits ("/8" -> 8).
   int prefixLength() const { return prefix_; }
   /// Canonical text: the network address (host bits cleared) and the prefix, e.g. "10.0.0.0/8".
   std::string toString() const;

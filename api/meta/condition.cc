@@ -18,8 +18,7 @@ std::string_view toString(ConditionStatus status) { return enumName(status); }
 
 const FieldTable<Condition>& Condition::fields() {
   static const FieldTable<Condition> kTable = {
-      field("type", &Condition::type,
-            {.required = true, .format = StringFormat::kConditionType}),
+      field("type", &Condition::type, {.required = true, .format = StringFormat::kConditionType}),
       field("status", &Condition::status, {.required = true}),
       field("observedGeneration", &Condition::observedGeneration, {.minimum = 0}),
       field("lastTransitionTime", &Condition::lastTransitionTime, {.required = true}),

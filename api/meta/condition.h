@@ -30,12 +30,12 @@ inline constexpr std::size_t kMaxConditionMessageBytes = 32768;
 
 /// One status condition (metav1.Condition).
 struct Condition {
-  std::string type;                 // "Ready"
+  std::string type;  // "Ready"
   ConditionStatus status = ConditionStatus::kUnknown;
-  int64_t observedGeneration = 0;   // metadata.generation the condition was computed from
-  Time lastTransitionTime{};        // when status last changed
-  std::string reason;               // CamelCase: "InvalidSpec"
-  std::string message;              // human readable; may be empty
+  int64_t observedGeneration = 0;  // metadata.generation the condition was computed from
+  Time lastTransitionTime{};       // when status last changed
+  std::string reason;              // CamelCase: "InvalidSpec"
+  std::string message;             // human readable; may be empty
   nlohmann::json unknownFields = nlohmann::json::object();
 
   static const FieldTable<Condition>& fields();

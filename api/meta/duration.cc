@@ -59,7 +59,8 @@ Expected<std::chrono::nanoseconds> parseDuration(std::string_view s) {
       ++i;
       for (; i < s.size() && isDigit(s[i]); ++i) {
         digits = true;
-        if (scale < static_cast<__int128>(1'000'000'000'000'000'000LL)) {  // keep 18 digits, like Go
+        if (scale <
+            static_cast<__int128>(1'000'000'000'000'000'000LL)) {  // keep 18 digits, like Go
           frac = frac * 10 + (s[i] - '0');
           scale *= 10;
         }

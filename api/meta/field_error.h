@@ -65,17 +65,24 @@ std::string quoteValue(std::string_view value);
 /// Every problem found in one object. Not thread-safe; a value type.
 class FieldErrors {
  public:
+  /// Appends one error as given.
   void add(FieldError error) { errors_.push_back(std::move(error)); }
+  /// A missing field: "required value".
   void required(const FieldPath& path, std::string detail = "required value");
+  /// A malformed or out-of-range value; `detail` says what is expected ("must be >= 0 (got -1)").
   void invalid(const FieldPath& path, std::string detail);
   /// detail: "unsupported value \"x\": supported values: \"A\", \"B\"".
   void notSupported(const FieldPath& path, std::string_view value,
                     const std::vector<std::string>& supported);
+  /// A list entry that repeats an earlier one: "duplicate value \"x\"".
   void duplicate(const FieldPath& path, std::string_view value);
+  /// "must have at most N bytes".
   void tooLong(const FieldPath& path, std::size_t maxLength);
+  /// A field that may not be set (in this combination).
   void forbidden(const FieldPath& path, std::string detail);
   /// detail: "must be a string (got number)".
   void typeInvalid(const FieldPath& path, std::string_view want, std::string_view got);
+  /// Appends every error of `other`.
   void append(const FieldErrors& other);
 
   bool empty() const { return errors_.empty(); }

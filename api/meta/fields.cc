@@ -13,16 +13,25 @@ std::string durationCelRule(std::optional<std::chrono::nanoseconds> min,
 
 std::string_view jsonTypeName(const nlohmann::json& j) {
   switch (j.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::object: return "object";
-    case nlohmann::json::value_t::array: return "list";
-    case nlohmann::json::value_t::string: return "string";
-    case nlohmann::json::value_t::boolean: return "boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::object:
+      return "object";
+    case nlohmann::json::value_t::array:
+      return "list";
+    case nlohmann::json::value_t::string:
+      return "string";
+    case nlohmann::json::value_t::boolean:
+      return "boolean";
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: return "integer";
-    case nlohmann::json::value_t::number_float: return "number";
-    case nlohmann::json::value_t::binary: return "binary";
-    case nlohmann::json::value_t::discarded: return "invalid";
+    case nlohmann::json::value_t::number_unsigned:
+      return "integer";
+    case nlohmann::json::value_t::number_float:
+      return "number";
+    case nlohmann::json::value_t::binary:
+      return "binary";
+    case nlohmann::json::value_t::discarded:
+      return "invalid";
   }
   return "unknown";
 }
@@ -49,10 +58,12 @@ void validateString(const std::string& v, const FieldPath& path, const FieldOpti
     auto d = parseDuration(v);
     if (!d) return;  // matchesFormat already parsed it
     if (o.minDuration && *d < *o.minDuration) {
-      errors.invalid(path, "must be at least " + formatDurationShort(*o.minDuration) + " (got " + quoteValue(v) + ")");
+      errors.invalid(path, "must be at least " + formatDurationShort(*o.minDuration) + " (got " +
+                               quoteValue(v) + ")");
     }
     if (o.maxDuration && *d > *o.maxDuration) {
-      errors.invalid(path, "must be at most " + formatDurationShort(*o.maxDuration) + " (got " + quoteValue(v) + ")");
+      errors.invalid(path, "must be at most " + formatDurationShort(*o.maxDuration) + " (got " +
+                               quoteValue(v) + ")");
     }
   }
 }

@@ -5,8 +5,8 @@
 //   paths with their schema facts, which a test compares with the CRD's OpenAPI schema.
 //
 // A struct takes part by having
-//   nlohmann::json unknownFields = nlohmann::json::object();
-//   static const FieldTable<T>& fields();
+//   nlohmann::json unknownFields = nlohmann::json::object();  // fields it does not model
+//   static const FieldTable<T>& fields();                     // its table (function-static)
 // and, optionally, `static void validateObject(const T&, const FieldPath&, FieldErrors&)` for
 // cross-field rules.
 //
@@ -133,8 +133,9 @@ concept ApiObject = requires(const T& t) {
 };
 
 template <class T>
-concept HasObjectValidation =
-    requires(const T& t, const FieldPath& p, FieldErrors& e) { T::validateObject(t, p, e); };
+concept HasObjectValidation = requires(const T& t, const FieldPath& p, FieldErrors& e) {
+  T::validateObject(t, p, e);
+};
 
 namespace detail {
 
@@ -192,10 +193,12 @@ bool decodeInteger(const nlohmann::json& j, Int& out, const FieldPath& path, Fie
 template <class Int>
 void validateInteger(Int v, const FieldPath& path, const FieldOptions& o, FieldErrors& errors) {
   if (o.minimum && v < *o.minimum) {
-    errors.invalid(path, "must be >= " + std::to_string(*o.minimum) + " (got " + std::to_string(v) + ")");
+    errors.invalid(path,
+                   "must be >= " + std::to_string(*o.minimum) + " (got " + std::to_string(v) + ")");
   }
   if (o.maximum && v > *o.maximum) {
-    errors.invalid(path, "must be <= " + std::to_string(*o.maximum) + " (got " + std::to_string(v) + ")");
+    errors.invalid(path,
+                   "must be <= " + std::to_string(*o.maximum) + " (got " + std::to_string(v) + ")");
   }
 }
 
@@ -240,7 +243,8 @@ struct Codec<std::string> {
 
 template <>
 struct Codec<bool> {
-  static bool decode(const nlohmann::json& j, bool& out, const FieldPath& path, FieldErrors& errors) {
+  static bool decode(const nlohmann::json& j, bool& out, const FieldPath& path,
+                     FieldErrors& errors) {
     if (!j.is_boolean()) {
       errors.typeInvalid(path, "a boolean", jsonTypeName(j));
       return false;
@@ -258,9 +262,9 @@ struct Codec<bool> {
 };
 
 template <class Int>
-  requires(std::same_as<Int, int32_t> || std::same_as<Int, int64_t>)
-struct Codec<Int> {
-  static bool decode(const nlohmann::json& j, Int& out, const FieldPath& path, FieldErrors& errors) {
+requires(std::same_as<Int, int32_t> || std::same_as<Int, int64_t>) struct Codec<Int> {
+  static bool decode(const nlohmann::json& j, Int& out, const FieldPath& path,
+                     FieldErrors& errors) {
     return detail::decodeInteger(j, out, path, errors);
   }
   static nlohmann::json encode(Int v) { return v; }
@@ -276,7 +280,8 @@ struct Codec<Int> {
 
 template <>
 struct Codec<Time> {
-  static bool decode(const nlohmann::json& j, Time& out, const FieldPath& path, FieldErrors& errors) {
+  static bool decode(const nlohmann::json& j, Time& out, const FieldPath& path,
+                     FieldErrors& errors) {
     if (!j.is_string()) {
       errors.typeInvalid(path, "an RFC 3339 time string", jsonTypeName(j));
       return false;
@@ -315,7 +320,8 @@ struct Codec<Quantity> {
   static void validate(const Quantity& v, const FieldPath& path, const FieldOptions&,
                        FieldErrors& errors) {
     if (!v.value()) {
-      errors.invalid(path, "must be a quantity like 100m, 128Mi or 2 (got " + quoteValue(v.toString()) + ")");
+      errors.invalid(
+          path, "must be a quantity like 100m, 128Mi or 2 (got " + quoteValue(v.toString()) + ")");
     }
   }
   static void describe(const std::string& path, const FieldOptions&, KnownFields& out) {
@@ -326,7 +332,7 @@ struct Codec<Quantity> {
 };
 
 template <class E>
-  requires std::is_enum_v<E>
+requires std::is_enum_v<E>
 struct Codec<E> {
   static std::vector<std::string> names() {
     std::vector<std::string> out;
@@ -398,13 +404,16 @@ struct Codec<std::vector<T>> {
       Codec<T>::validate(v[i], path.index(i), items, errors);
       if (o.listType == ListType::kAtomic) continue;
       nlohmann::json id = Codec<T>::encode(v[i]);
-      if (o.listType == ListType::kMap) id = id.is_object() ? id.value(o.listMapKey, nlohmann::json()) : nlohmann::json();
+      if (o.listType == ListType::kMap)
+        id = id.is_object() ? id.value(o.listMapKey, nlohmann::json()) : nlohmann::json();
       bool dup = false;
       for (const auto& s : seen) dup = dup || s == id;
       if (dup) {
-        const FieldPath at = o.listType == ListType::kMap ? path.index(i).child(o.listMapKey) : path.index(i);
-        errors.duplicate(at, id.is_string() ? id.get<std::string>()
-                                            : id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        const FieldPath at =
+            o.listType == ListType::kMap ? path.index(i).child(o.listMapKey) : path.index(i);
+        errors.duplicate(
+            at, id.is_string() ? id.get<std::string>()
+                               : id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
       seen.push_back(std::move(id));
     }
@@ -452,7 +461,8 @@ struct Codec<std::map<std::string, T>> {
   }
   static void validate(const std::map<std::string, T>& v, const FieldPath& path,
                        const FieldOptions& o, FieldErrors& errors) {
-    for (const auto& [k, item] : v) Codec<T>::validate(item, path.key(k), detail::itemOptions(o), errors);
+    for (const auto& [k, item] : v)
+      Codec<T>::validate(item, path.key(k), detail::itemOptions(o), errors);
   }
   static void describe(const std::string& path, const FieldOptions& o, KnownFields& out) {
     out.push_back(detail::leaf(path, "object"));
@@ -498,13 +508,15 @@ struct Codec<T> {
   static void applyDefaults(T& v) {
     for (const auto& spec : T::fields()) spec.applyDefault(v);
   }
-  static void validate(const T& v, const FieldPath& path, const FieldOptions&, FieldErrors& errors) {
+  static void validate(const T& v, const FieldPath& path, const FieldOptions&,
+                       FieldErrors& errors) {
     for (const auto& spec : T::fields()) spec.validate(v, path.child(spec.name), errors);
     if constexpr (HasObjectValidation<T>) T::validateObject(v, path, errors);
   }
   static void describe(const std::string& path, const FieldOptions&, KnownFields& out) {
     if (!path.empty()) out.push_back(detail::leaf(path, "object"));
-    for (const auto& spec : T::fields()) spec.describe(path.empty() ? spec.name : path + "." + spec.name, out);
+    for (const auto& spec : T::fields())
+      spec.describe(path.empty() ? spec.name : path + "." + spec.name, out);
   }
 
  private:
@@ -537,7 +549,8 @@ FieldSpec<S> field(std::string name, M S::*member, FieldOptions options = {}) {
     if constexpr (Traits::kOptional) {
       if (s.*member) out[name] = Codec<Inner>::encode(*(s.*member));
     } else {
-      if (emitEmpty || !Codec<Inner>::isEmpty(s.*member)) out[name] = Codec<Inner>::encode(s.*member);
+      if (emitEmpty || !Codec<Inner>::isEmpty(s.*member))
+        out[name] = Codec<Inner>::encode(s.*member);
     }
   };
   f.applyDefault = [member, options](S& s) {
@@ -545,7 +558,8 @@ FieldSpec<S> field(std::string name, M S::*member, FieldOptions options = {}) {
       if (!(s.*member) && options.defaultValue) {
         Inner value{};
         FieldErrors ignored;  // defaults are constants checked by tests
-        if (Codec<Inner>::decode(*options.defaultValue, value, FieldPath(), ignored)) s.*member = std::move(value);
+        if (Codec<Inner>::decode(*options.defaultValue, value, FieldPath(), ignored))
+          s.*member = std::move(value);
       }
       if (s.*member) Codec<Inner>::applyDefaults(*(s.*member));
     } else {

@@ -181,8 +181,9 @@ bool isConditionReason(std::string_view s) {
 
 // Regex fragments; [.] instead of \. keeps the patterns free of escapes in YAML and CEL.
 #define RIO_IPV4_OCTET "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-#define RIO_IPV4_CIDR \
-  RIO_IPV4_OCTET "[.]" RIO_IPV4_OCTET "[.]" RIO_IPV4_OCTET "[.]" RIO_IPV4_OCTET "/(3[0-2]|[12]?[0-9])"
+#define RIO_IPV4_CIDR                                                           \
+  RIO_IPV4_OCTET "[.]" RIO_IPV4_OCTET "[.]" RIO_IPV4_OCTET "[.]" RIO_IPV4_OCTET \
+                 "/(3[0-2]|[12]?[0-9])"
 #define RIO_IPV6_CIDR "[0-9a-fA-F:.]*:[0-9a-fA-F:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])"
 #define RIO_CIDR "(" RIO_IPV4_CIDR "|" RIO_IPV6_CIDR ")"
 #define RIO_PATH_COMPONENT "[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*"
@@ -207,19 +208,23 @@ const std::array<FormatInfo, 14> kFormats = {{
      "must be an image registry and path like registry.cn-beijing.aliyuncs.com/aliacs-app-catalog"
      " (no tag, no trailing '/')"},
     {"image",
-     "^((" RIO_REGISTRY_HOST "|" RIO_PATH_COMPONENT ")/(" RIO_PATH_COMPONENT "/)*)?" RIO_PATH_COMPONENT
-     "(:" RIO_TAG ")?(@sha256:[a-f0-9]{64})?$",
-     512, "must be an image name like proxyv2, or a full reference like docker.io/istio/proxyv2:1.4.10"},
+     "^((" RIO_REGISTRY_HOST "|" RIO_PATH_COMPONENT ")/(" RIO_PATH_COMPONENT
+     "/)*)?" RIO_PATH_COMPONENT "(:" RIO_TAG ")?(@sha256:[a-f0-9]{64})?$",
+     512,
+     "must be an image name like proxyv2, or a full reference like docker.io/istio/proxyv2:1.4.10"},
     {"image-tag", "^" RIO_TAG "$", 128,
-     "must be an image tag: letters, digits, '_', '.' or '-', at most 128, not starting with '.' or "
+     "must be an image tag: letters, digits, '_', '.' or '-', at most 128, not starting with '.' "
+     "or "
      "'-'"},
     {"label-value", "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", 63,
-     "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
+     "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with "
+     "a "
      "letter or digit"},
     {"secret-key", "^[-._a-zA-Z0-9]+$", 253,
      "must be a Secret key: letters, digits, '-', '_' or '.', at most 253"},
     {"condition-type",
-     "^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)"
+     "^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/"
+     ")?(([A-Za-z0-9][-A-Za-z0-9_.]*)"
      "?[A-Za-z0-9])$",
      316, "must be a condition type like Ready or example.com/Synced"},
     {"condition-reason", "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", 1024,
@@ -240,27 +245,38 @@ bool isDns1123Subdomain(std::string_view s) {
   }
 }
 
-const FormatInfo& formatInfo(StringFormat format) {
-  return kFormats[static_cast<size_t>(format)];
-}
+const FormatInfo& formatInfo(StringFormat format) { return kFormats[static_cast<size_t>(format)]; }
 
 bool matchesFormat(StringFormat format, std::string_view v) {
   const FormatInfo& info = formatInfo(format);
   if (info.maxLength != 0 && v.size() > info.maxLength) return false;
   switch (format) {
-    case StringFormat::kNone: return true;
-    case StringFormat::kDns1123Label: return isDns1123Label(v);
-    case StringFormat::kDns1123Subdomain: return isDns1123Subdomain(v);
-    case StringFormat::kCidr: return Cidr::parse(v).has_value();
-    case StringFormat::kDuration: return isDurationText(v);
-    case StringFormat::kIncludeIPRanges: return isIncludeIPRanges(v);
-    case StringFormat::kImageRepository: return isRepository(v);
-    case StringFormat::kImage: return isImage(v);
-    case StringFormat::kImageTag: return isImageTag(v);
-    case StringFormat::kLabelValue: return isLabelValue(v);
-    case StringFormat::kSecretKey: return isSecretKey(v);
-    case StringFormat::kConditionType: return isConditionType(v);
-    case StringFormat::kConditionReason: return isConditionReason(v);
+    case StringFormat::kNone:
+      return true;
+    case StringFormat::kDns1123Label:
+      return isDns1123Label(v);
+    case StringFormat::kDns1123Subdomain:
+      return isDns1123Subdomain(v);
+    case StringFormat::kCidr:
+      return Cidr::parse(v).has_value();
+    case StringFormat::kDuration:
+      return isDurationText(v);
+    case StringFormat::kIncludeIPRanges:
+      return isIncludeIPRanges(v);
+    case StringFormat::kImageRepository:
+      return isRepository(v);
+    case StringFormat::kImage:
+      return isImage(v);
+    case StringFormat::kImageTag:
+      return isImageTag(v);
+    case StringFormat::kLabelValue:
+      return isLabelValue(v);
+    case StringFormat::kSecretKey:
+      return isSecretKey(v);
+    case StringFormat::kConditionType:
+      return isConditionType(v);
+    case StringFormat::kConditionReason:
+      return isConditionReason(v);
   }
   return false;
 }

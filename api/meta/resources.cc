@@ -29,9 +29,9 @@ void ResourceRequirements::validateObject(const ResourceRequirements& r, const F
     auto req = request.value();
     auto lim = limit->second.value();
     if (req && lim && *req > *lim) {
-      errors.invalid(path.child("requests").key(resource),
-                     "must be less than or equal to the " + resource + " limit (" +
-                         limit->second.toString() + ")");
+      errors.invalid(path.child("requests").key(resource), "must be less than or equal to the " +
+                                                               resource + " limit (" +
+                                                               limit->second.toString() + ")");
     }
   }
 }

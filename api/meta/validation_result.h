@@ -37,6 +37,7 @@ struct ValidationResult {
   std::string message(std::size_t maxBytes = kMaxConditionMessageBytes) const {
     if (ok()) return {};
     static constexpr std::string_view kPrefix = "invalid spec: ";
+    if (maxBytes <= kPrefix.size()) return truncateUtf8(kPrefix, maxBytes);
     return std::string(kPrefix) + errors.summary(maxBytes - kPrefix.size());
   }
   /// The condition to report for an invalid object: `type`=False, reason InvalidSpec, the

@@ -57,8 +57,8 @@ void NetworkSpec::validateObject(const NetworkSpec& n, const meta::FieldPath& pa
   for (size_t i = 0; i < n.podCIDRs->size(); ++i) {
     auto pod = meta::Cidr::parse((*n.podCIDRs)[i]);
     if (pod && pod->overlaps(*service)) {
-      errors.invalid(path.child("serviceCIDR"), "overlaps pod CIDR " + (*n.podCIDRs)[i] +
-                                                    " (" + path.child("podCIDRs").index(i).str() + ")");
+      errors.invalid(path.child("serviceCIDR"), "overlaps pod CIDR " + (*n.podCIDRs)[i] + " (" +
+                                                    path.child("podCIDRs").index(i).str() + ")");
     }
   }
 }
@@ -74,10 +74,14 @@ const FieldTable<Locality>& Locality::fields() {
 const FieldTable<CredentialsSpec>& CredentialsSpec::fields() {
   static const FieldTable<CredentialsSpec> kTable = {
       field("readerTTL", &CredentialsSpec::readerTTL,
-            {.defaultValue = "24h", .format = StringFormat::kDuration, .minDuration = kMinTokenTTL,
+            {.defaultValue = "24h",
+             .format = StringFormat::kDuration,
+             .minDuration = kMinTokenTTL,
              .maxDuration = kMaxTokenTTL}),
       field("operatorTTL", &CredentialsSpec::operatorTTL,
-            {.defaultValue = "1h", .format = StringFormat::kDuration, .minDuration = kMinTokenTTL,
+            {.defaultValue = "1h",
+             .format = StringFormat::kDuration,
+             .minDuration = kMinTokenTTL,
              .maxDuration = kMaxTokenTTL}),
   };
   return kTable;
@@ -96,7 +100,9 @@ const FieldTable<PrerequisitesSpec>& PrerequisitesSpec::fields() {
 const FieldTable<DeletionSpec>& DeletionSpec::fields() {
   static const FieldTable<DeletionSpec> kTable = {
       field("timeout", &DeletionSpec::timeout,
-            {.defaultValue = "10m", .format = StringFormat::kDuration, .minDuration = 0s,
+            {.defaultValue = "10m",
+             .format = StringFormat::kDuration,
+             .minDuration = 0s,
              .maxDuration = kMaxDeletionTimeout}),
   };
   return kTable;
@@ -175,9 +181,10 @@ meta::FieldErrors MeshMembership::validate() const {
   if (metadata.name.empty()) {
     errors.required(name);
   } else if (nameIsClusterName && !meta::isDns1123Label(metadata.name)) {
-    errors.invalid(name, "is the cluster name (spec.clusterName is empty or the same): " +
-                             std::string(meta::formatInfo(StringFormat::kDns1123Label).requirement) +
-                             " (got " + meta::quoteValue(metadata.name) + ")");
+    errors.invalid(name,
+                   "is the cluster name (spec.clusterName is empty or the same): " +
+                       std::string(meta::formatInfo(StringFormat::kDns1123Label).requirement) +
+                       " (got " + meta::quoteValue(metadata.name) + ")");
   }
   meta::FieldErrors specErrors;
   meta::validateFields(spec, meta::FieldPath("spec"), specErrors);
@@ -203,7 +210,8 @@ std::string MeshMembership::meshNamespace() const {
 }
 
 namespace {
-std::chrono::seconds durationOr(const std::optional<std::string>& text, std::chrono::seconds fallback) {
+std::chrono::seconds durationOr(const std::optional<std::string>& text,
+                                std::chrono::seconds fallback) {
   if (!text) return fallback;
   auto d = meta::parseDuration(*text);
   if (!d || d->count() < 0) return fallback;

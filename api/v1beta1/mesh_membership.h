@@ -45,7 +45,7 @@ inline constexpr std::string_view kDefaultBootstrapSecretKey = "kubeconfig";
 inline constexpr std::string_view kDefaultMeshNamespace = "istio-system";
 inline constexpr std::chrono::hours kDefaultReaderTokenTTL{24};
 inline constexpr std::chrono::hours kDefaultOperatorTokenTTL{1};
-inline constexpr std::chrono::minutes kMinTokenTTL{10};   // TokenRequest's minimum
+inline constexpr std::chrono::minutes kMinTokenTTL{10};  // TokenRequest's minimum
 inline constexpr std::chrono::hours kMaxTokenTTL{24 * 7};
 inline constexpr std::chrono::minutes kDefaultDeletionTimeout{10};
 inline constexpr std::chrono::hours kMaxDeletionTimeout{24};

@@ -29,13 +29,15 @@ inline constexpr std::string_view kCategoryIstio = "istio";
 inline constexpr std::string_view kCategoryRemoteIstio = "remoteistio";
 
 /// Finalizers: each reconciler removes what it created in the remote cluster, then its finalizer.
-inline constexpr std::string_view kRemoteIstioFinalizer = "istio.alibabacloud.com/remoteistio-cleanup";
+inline constexpr std::string_view kRemoteIstioFinalizer =
+    "istio.alibabacloud.com/remoteistio-cleanup";
 inline constexpr std::string_view kMeshMembershipFinalizer =
     "istio.alibabacloud.com/meshmembership-cleanup";
 
 /// Annotation on a RemoteIstio or MeshMembership: "true" makes deletion finish at once and leave
 /// every remote object in place (for a cluster that is gone for good).
-inline constexpr std::string_view kOrphanOnDeleteAnnotation = "istio.alibabacloud.com/orphan-on-delete";
+inline constexpr std::string_view kOrphanOnDeleteAnnotation =
+    "istio.alibabacloud.com/orphan-on-delete";
 
 /// Labels on every object the operator creates (remote clusters and control plane). Remote
 /// objects cannot carry cross-cluster ownerReferences; these labels select them instead.
@@ -47,7 +49,8 @@ inline constexpr std::string_view kOwnerNamespaceLabel = "istio.alibabacloud.com
 inline constexpr std::string_view kClusterLabel = "istio.alibabacloud.com/cluster";
 /// Marker on a namespace whose `istio-injection` label the operator set: only then is the
 /// label ever removed by the operator.
-inline constexpr std::string_view kInjectionManagedLabel = "istio.alibabacloud.com/injection-managed";
+inline constexpr std::string_view kInjectionManagedLabel =
+    "istio.alibabacloud.com/injection-managed";
 
 /// Condition types. Every kind reports `Ready`, the summary `kubectl wait --for=condition=Ready`
 /// uses.
@@ -66,11 +69,11 @@ inline constexpr std::string_view kPrerequisitesMet = "PrerequisitesMet";
 inline constexpr std::string_view kCredentialsIssued = "CredentialsIssued";
 inline constexpr std::string_view kRemoteSecretSynced = "RemoteSecretSynced";
 
-inline constexpr std::array kRemoteIstioTypes = {kConnected,       kInjectorReady, kWebhookConfigured,
-                                                 kNamespacesLabeled, kDiscoverySynced, kTrustSynced,
-                                                 kReady};
-inline constexpr std::array kMeshMembershipTypes = {kReachable, kPrerequisitesMet, kCredentialsIssued,
-                                                    kRemoteSecretSynced, kReady};
+inline constexpr std::array kRemoteIstioTypes = {
+    kConnected,   kInjectorReady, kWebhookConfigured, kNamespacesLabeled, kDiscoverySynced,
+    kTrustSynced, kReady};
+inline constexpr std::array kMeshMembershipTypes = {
+    kReachable, kPrerequisitesMet, kCredentialsIssued, kRemoteSecretSynced, kReady};
 }  // namespace condition
 
 /// Condition reasons (CamelCase). docs/api.md lists what each one means.
@@ -103,13 +106,29 @@ inline constexpr std::string_view kReplicasNotReady = "ReplicasNotReady";
 inline constexpr std::string_view kCleanupDeadlineExceeded = "CleanupDeadlineExceeded";
 
 /// Every reason above (docs/api.md documents each; a test checks).
-inline constexpr std::array kAll = {
-    kInvalidSpec,       kReconciled,        kProgressing,      kDeleting,
-    kDisabled,          kBootstrapSecretNotFound, kBootstrapCredentialsInvalid,
-    kCredentialsNotFound, kUnreachable,     kUnauthorized,     kForbidden,
-    kUnsupportedVersion, kTooFewWorkerNodes, kCIDROverlap,     kClockSkew,
-    kClusterNameConflict, kApplyFailed,     kFieldConflict,    kTokenRequestFailed,
-    kPrerequisitesNotMet, kDependencyNotReady, kReplicasNotReady, kCleanupDeadlineExceeded};
+inline constexpr std::array kAll = {kInvalidSpec,
+                                    kReconciled,
+                                    kProgressing,
+                                    kDeleting,
+                                    kDisabled,
+                                    kBootstrapSecretNotFound,
+                                    kBootstrapCredentialsInvalid,
+                                    kCredentialsNotFound,
+                                    kUnreachable,
+                                    kUnauthorized,
+                                    kForbidden,
+                                    kUnsupportedVersion,
+                                    kTooFewWorkerNodes,
+                                    kCIDROverlap,
+                                    kClockSkew,
+                                    kClusterNameConflict,
+                                    kApplyFailed,
+                                    kFieldConflict,
+                                    kTokenRequestFailed,
+                                    kPrerequisitesNotMet,
+                                    kDependencyNotReady,
+                                    kReplicasNotReady,
+                                    kCleanupDeadlineExceeded};
 }  // namespace reason
 
 /// Values of RemoteIstio `status.phase` (a one-word summary for `kubectl get`; the conditions

@@ -41,7 +41,8 @@ Expected<T> strictDecode(const nlohmann::json& j, std::string_view kindName) {
 /// `field` is `prefix` or lies under it.
 inline bool isUnder(std::string_view field, std::string_view prefix) {
   if (field.substr(0, prefix.size()) != prefix) return false;
-  return field.size() == prefix.size() || field[prefix.size()] == '.' || field[prefix.size()] == '[';
+  return field.size() == prefix.size() || field[prefix.size()] == '.' ||
+         field[prefix.size()] == '[';
 }
 
 template <class T>

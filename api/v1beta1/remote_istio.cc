@@ -75,7 +75,8 @@ const FieldTable<DockerImage>& DockerImage::fields() {
 const FieldTable<ProxyConfig>& ProxyConfig::fields() {
   static const FieldTable<ProxyConfig> kTable = {
       field("image", &ProxyConfig::image,
-            {.defaultValue = json(kDefaultProxyImage), .operatorDefault = true,
+            {.defaultValue = json(kDefaultProxyImage),
+             .operatorDefault = true,
              .format = StringFormat::kImage}),
       field("resources", &ProxyConfig::resources,
             {.defaultValue = kProxyResources, .operatorDefault = true}),
@@ -99,8 +100,10 @@ const FieldTable<CACertsConfig>& CACertsConfig::fields() {
       field("enabled", &CACertsConfig::enabled, {.defaultValue = true}),
       field("rootSecretRef", &CACertsConfig::rootSecretRef),
       field("certTTL", &CACertsConfig::certTTL,
-            {.defaultValue = "8760h", .format = StringFormat::kDuration,
-             .minDuration = 24h, .maxDuration = 87600h}),
+            {.defaultValue = "8760h",
+             .format = StringFormat::kDuration,
+             .minDuration = 24h,
+             .maxDuration = 87600h}),
   };
   return kTable;
 }
@@ -142,7 +145,8 @@ const FieldTable<SidecarInjectorConfig>& SidecarInjectorConfig::fields() {
       field("replicaCount", &SidecarInjectorConfig::replicaCount,
             {.defaultValue = kDefaultReplicaCount, .minimum = 0, .maximum = kMaxReplicaCount}),
       field("image", &SidecarInjectorConfig::image,
-            {.defaultValue = json(kDefaultInjectorImage), .operatorDefault = true,
+            {.defaultValue = json(kDefaultInjectorImage),
+             .operatorDefault = true,
              .format = StringFormat::kImage}),
       field("failurePolicy", &SidecarInjectorConfig::failurePolicy, {.defaultValue = "Fail"}),
       field("resources", &SidecarInjectorConfig::resources,
@@ -159,10 +163,12 @@ const FieldTable<RemoteIstioSpec>& RemoteIstioSpec::fields() {
       // hub's default is computed from dockerImage.region in RemoteIstio::applyDefaults.
       field("hub", &RemoteIstioSpec::hub, {.format = StringFormat::kImageRepository}),
       field("tag", &RemoteIstioSpec::tag,
-            {.defaultValue = json(kDefaultTag), .operatorDefault = true,
+            {.defaultValue = json(kDefaultTag),
+             .operatorDefault = true,
              .format = StringFormat::kImageTag}),
       field("includeIPRanges", &RemoteIstioSpec::includeIPRanges,
-            {.defaultValue = json(kDefaultIncludeIPRanges), .format = StringFormat::kIncludeIPRanges}),
+            {.defaultValue = json(kDefaultIncludeIPRanges),
+             .format = StringFormat::kIncludeIPRanges}),
       field("proxy", &RemoteIstioSpec::proxy,
             {.defaultValue = json::object(), .operatorDefault = true}),
       field("security", &RemoteIstioSpec::security,
@@ -231,9 +237,10 @@ meta::FieldErrors RemoteIstio::validate() const {
   if (metadata.name.empty()) {
     errors.required(name);
   } else if (!meta::isDns1123Label(metadata.name)) {
-    errors.invalid(name, "is the remote cluster's name: " +
-                             std::string(meta::formatInfo(StringFormat::kDns1123Label).requirement) +
-                             " (got " + meta::quoteValue(metadata.name) + ")");
+    errors.invalid(name,
+                   "is the remote cluster's name: " +
+                       std::string(meta::formatInfo(StringFormat::kDns1123Label).requirement) +
+                       " (got " + meta::quoteValue(metadata.name) + ")");
   }
   meta::validateFields(spec, meta::FieldPath("spec"), errors);
   return errors;
@@ -263,9 +270,7 @@ std::string RemoteIstio::proxyImage() const {
   return imageReference(hub(), image, tag());
 }
 
-meta::KnownFields RemoteIstio::knownFields() {
-  return detail::specAndStatusFields<RemoteIstio>();
-}
+meta::KnownFields RemoteIstio::knownFields() { return detail::specAndStatusFields<RemoteIstio>(); }
 
 meta::ValidationResult<RemoteIstio> decodeRemoteIstio(const json& j) {
   return detail::decodeAndValidate<RemoteIstio>(j);

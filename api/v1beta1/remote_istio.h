@@ -231,7 +231,7 @@ meta::ValidationResult<RemoteIstio> decodeRemoteIstio(const nlohmann::json& j);
 
 /// The CEL rule at the root of the RemoteIstio schema: metadata.name is a DNS-1123 label.
 inline constexpr std::string_view kRemoteIstioNameRule =
-    "self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')";
+    "self.metadata.name.size() <= 63 && "
+    "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')";
 
 }  // namespace rio::v1beta1
-

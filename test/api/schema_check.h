@@ -68,8 +68,8 @@ inline bool evalCel(const std::string& rule, const json& self, std::string& erro
     return isLabel(name);
   }
   if (rule == v1beta1::kMeshMembershipNameRule) {
-    const bool hasClusterName = self.contains("spec") && self["spec"].is_object() &&
-                                self["spec"].contains("clusterName");
+    const bool hasClusterName =
+        self.contains("spec") && self["spec"].is_object() && self["spec"].contains("clusterName");
     const bool ok = hasClusterName || isLabel(name);
     if (!ok) error = "failed rule: " + rule;
     return ok;
@@ -135,7 +135,8 @@ inline void validateInstance(const json& schema, const json& value, const std::s
     const std::string listType = schema.value("x-kubernetes-list-type", "atomic");
     std::vector<json> seen;
     for (size_t i = 0; i < value.size(); ++i) {
-      validateInstance(schema["items"], value[i], path + "[" + std::to_string(i) + "]", errors, root);
+      validateInstance(schema["items"], value[i], path + "[" + std::to_string(i) + "]", errors,
+                       root);
       json id = value[i];
       if (listType == "map") {
         id = json::object();
@@ -207,19 +208,36 @@ inline void applySchemaDefaults(const json& schema, json& value) {
 inline void structuralProblems(const json& node, const std::string& path, bool root,
                                std::vector<std::string>& problems) {
   const std::string at = path.empty() ? "<root>" : path;
-  static const std::set<std::string> kAllowed = {
-      "type", "format", "description", "default", "enum", "minimum", "maximum", "minLength",
-      "maxLength", "minItems", "maxItems", "pattern", "required", "properties", "items",
-      "additionalProperties", "anyOf", "x-kubernetes-int-or-string", "x-kubernetes-list-type",
-      "x-kubernetes-list-map-keys", "x-kubernetes-validations",
-      "x-kubernetes-preserve-unknown-fields"};
+  static const std::set<std::string> kAllowed = {"type",
+                                                 "format",
+                                                 "description",
+                                                 "default",
+                                                 "enum",
+                                                 "minimum",
+                                                 "maximum",
+                                                 "minLength",
+                                                 "maxLength",
+                                                 "minItems",
+                                                 "maxItems",
+                                                 "pattern",
+                                                 "required",
+                                                 "properties",
+                                                 "items",
+                                                 "additionalProperties",
+                                                 "anyOf",
+                                                 "x-kubernetes-int-or-string",
+                                                 "x-kubernetes-list-type",
+                                                 "x-kubernetes-list-map-keys",
+                                                 "x-kubernetes-validations",
+                                                 "x-kubernetes-preserve-unknown-fields"};
   for (const auto& [k, v] : node.items()) {
     if (!kAllowed.count(k)) problems.push_back(at + ": unexpected keyword " + k);
   }
   if (isIntOrString(node)) {
     const json want = json::parse(R"([{"type":"integer"},{"type":"string"}])");
     if (node.contains("type")) problems.push_back(at + ": int-or-string must not have a type");
-    if (node.value("anyOf", json()) != want) problems.push_back(at + ": int-or-string needs anyOf integer|string");
+    if (node.value("anyOf", json()) != want)
+      problems.push_back(at + ": int-or-string needs anyOf integer|string");
   } else if (!node.contains("type")) {
     problems.push_back(at + ": type is required in a structural schema");
   } else if (node.contains("anyOf")) {
@@ -230,7 +248,8 @@ inline void structuralProblems(const json& node, const std::string& path, bool r
   }
   if (node.contains("enum")) {
     for (const auto& e : node["enum"]) {
-      if (!typeMatches(node.value("type", ""), e)) problems.push_back(at + ": enum value of the wrong type");
+      if (!typeMatches(node.value("type", ""), e))
+        problems.push_back(at + ": enum value of the wrong type");
     }
   }
   if (node.contains("default")) {
@@ -248,18 +267,21 @@ inline void structuralProblems(const json& node, const std::string& path, bool r
   if (node.value("x-kubernetes-list-type", "") == "map") {
     for (const auto& key : node.value("x-kubernetes-list-map-keys", json::array())) {
       bool required = false;
-      for (const auto& r : node["items"].value("required", json::array())) required = required || r == key;
+      for (const auto& r : node["items"].value("required", json::array()))
+        required = required || r == key;
       if (!required) problems.push_back(at + ": list map key " + key.dump() + " must be required");
     }
   }
-  if (node.value("x-kubernetes-list-type", "") == "set" && node["items"].value("type", "") == "object") {
+  if (node.value("x-kubernetes-list-type", "") == "set" &&
+      node["items"].value("type", "") == "object") {
     problems.push_back(at + ": a set needs scalar items");
   }
   if (node.contains("properties")) {
     for (const auto& [k, child] : node["properties"].items()) {
       const std::string childPath = join(path, k);
       if (k == "metadata") {
-        if (!root) problems.push_back(childPath + ": metadata must not be specified in a nested context");
+        if (!root)
+          problems.push_back(childPath + ": metadata must not be specified in a nested context");
         if (root && child != json{{"type", "object"}}) {
           problems.push_back(childPath + ": root metadata may only say type: object");
         }
@@ -292,19 +314,22 @@ inline void schemaFields(const json& node, const std::string& path, bool require
   f.format = node.value("format", "");
   f.required = required;
   if (node.contains("default")) f.defaultValue = node["default"];
-  for (const auto& e : node.value("enum", json::array())) f.enumValues.push_back(e.get<std::string>());
+  for (const auto& e : node.value("enum", json::array()))
+    f.enumValues.push_back(e.get<std::string>());
   if (node.contains("minimum")) f.minimum = node["minimum"].get<int64_t>();
   if (node.contains("maximum")) f.maximum = node["maximum"].get<int64_t>();
   f.pattern = node.value("pattern", "");
   if (node.contains("maxLength")) f.maxLength = node["maxLength"].get<size_t>();
   f.listType = node.value("x-kubernetes-list-type", "");
   if (f.listType == "atomic") f.listType.clear();
-  if (node.contains("x-kubernetes-list-map-keys")) f.listMapKey = node["x-kubernetes-list-map-keys"][0];
+  if (node.contains("x-kubernetes-list-map-keys"))
+    f.listMapKey = node["x-kubernetes-list-map-keys"][0];
   const auto rules = node.value("x-kubernetes-validations", json::array());
   if (!rules.empty()) f.celRule = rules[0]["rule"].get<std::string>();
   out.push_back(f);
   std::set<std::string> requiredChildren;
-  for (const auto& r : node.value("required", json::array())) requiredChildren.insert(r.get<std::string>());
+  for (const auto& r : node.value("required", json::array()))
+    requiredChildren.insert(r.get<std::string>());
   if (node.contains("properties")) {
     for (const auto& [k, child] : node["properties"].items()) {
       schemaFields(child, path + "." + k, requiredChildren.count(k) > 0, out);
@@ -320,7 +345,8 @@ inline void schemaFields(const json& node, const std::string& path, bool require
 inline meta::KnownFields schemaKnownFields(const json& openAPIV3Schema) {
   meta::KnownFields out;
   std::set<std::string> required;
-  for (const auto& r : openAPIV3Schema.value("required", json::array())) required.insert(r.get<std::string>());
+  for (const auto& r : openAPIV3Schema.value("required", json::array()))
+    required.insert(r.get<std::string>());
   for (const char* top : {"spec", "status"}) {
     if (openAPIV3Schema["properties"].contains(top)) {
       schemaFields(openAPIV3Schema["properties"][top], top, required.count(top) > 0, out);

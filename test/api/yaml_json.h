@@ -10,14 +10,15 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 namespace rio::testing {
 
 /// Absolute path of a file in the source tree.
 inline std::string sourcePath(const std::string& relative) {
-  std::string path(RIO_SOURCE_DIR);  // appended stepwise: GCC 12 -Warray-bounds misfires on a + b + c
+  std::string path(
+      RIO_SOURCE_DIR);  // appended stepwise: GCC 12 -Warray-bounds misfires on a + b + c
   path.push_back('/');
   path.append(relative);
   return path;
@@ -36,8 +37,10 @@ inline nlohmann::json yamlScalar(const YAML::Node& node) {
   if (node.Tag() == "!") return s;  // quoted: always a string
   static const std::regex kInt(R"(^[-+]?[0-9]+$)");
   static const std::regex kFloat(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
-  static const std::vector<std::string> kTrue = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"};
-  static const std::vector<std::string> kFalse = {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"};
+  static const std::vector<std::string> kTrue = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                                 "True", "TRUE", "on",  "On",  "ON"};
+  static const std::vector<std::string> kFalse = {"n",     "N",     "no",  "No",  "NO", "false",
+                                                  "False", "FALSE", "off", "Off", "OFF"};
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   for (const auto& t : kTrue) {
     if (s == t) return true;

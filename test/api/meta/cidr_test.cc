@@ -15,9 +15,10 @@ TEST_CASE("Cidr: parses IPv4 and IPv6 networks and prints them canonically", "[a
 }
 
 TEST_CASE("Cidr: rejects what net.ParseCIDR rejects", "[api][cidr]") {
-  for (const char* bad : {"", "10.0.0.0", "10.0.0.0/33", "10.0.0/8", "10.0.0.0.0/8", "010.0.0.0/8",
-                          "256.0.0.0/8", "10.0.0.0/08", "10.0.0.0/", "/8", "fd00::/129",
-                          "fd00:::1/64", "fe80::1%eth0/64", "10.0.0.0/8 ", " 10.0.0.0/8", "a.b.c.d/8"}) {
+  for (const char* bad :
+       {"", "10.0.0.0", "10.0.0.0/33", "10.0.0/8", "10.0.0.0.0/8", "010.0.0.0/8", "256.0.0.0/8",
+        "10.0.0.0/08", "10.0.0.0/", "/8", "fd00::/129", "fd00:::1/64", "fe80::1%eth0/64",
+        "10.0.0.0/8 ", " 10.0.0.0/8", "a.b.c.d/8"}) {
     INFO(bad);
     CHECK_FALSE(Cidr::parse(bad));
   }

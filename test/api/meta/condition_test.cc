@@ -13,7 +13,8 @@ namespace {
 
 const sys_seconds kT0 = sys_days{year{2026} / 11 / 25} + hours{18};
 
-Condition ready(ConditionStatus status, std::string reason, std::string message = "", int64_t gen = 1) {
+Condition ready(ConditionStatus status, std::string reason, std::string message = "",
+                int64_t gen = 1) {
   Condition c;
   c.type = "Ready";
   c.status = status;
@@ -46,18 +47,19 @@ TEST_CASE("Condition: lastTransitionTime moves only when the status flips", "[ap
     CHECK(conditions[0].message == "0/1");
   }
   SECTION("status flips: time moves to now") {
-    CHECK(meta::setCondition(conditions, ready(ConditionStatus::kTrue, "Reconciled"), kT0 + minutes{7}));
+    CHECK(meta::setCondition(conditions, ready(ConditionStatus::kTrue, "Reconciled"),
+                             kT0 + minutes{7}));
     CHECK(conditions[0].lastTransitionTime == kT0 + minutes{7});
     CHECK(conditions[0].status == ConditionStatus::kTrue);
   }
   SECTION("nothing differs: reports no change, so the reconciler writes nothing") {
-    CHECK_FALSE(meta::setCondition(conditions, ready(ConditionStatus::kFalse, "Progressing", "waiting"),
-                                   kT0 + hours{1}));
+    CHECK_FALSE(meta::setCondition(
+        conditions, ready(ConditionStatus::kFalse, "Progressing", "waiting"), kT0 + hours{1}));
     CHECK(conditions[0].lastTransitionTime == kT0);
   }
   SECTION("only observedGeneration differs: changed, time kept") {
-    CHECK(meta::setCondition(conditions, ready(ConditionStatus::kFalse, "Progressing", "waiting", 2),
-                             kT0 + hours{1}));
+    CHECK(meta::setCondition(
+        conditions, ready(ConditionStatus::kFalse, "Progressing", "waiting", 2), kT0 + hours{1}));
     CHECK(conditions[0].observedGeneration == 2);
     CHECK(conditions[0].lastTransitionTime == kT0);
   }
@@ -74,7 +76,8 @@ TEST_CASE("Condition: lastTransitionTime moves only when the status flips", "[ap
   }
 }
 
-TEST_CASE("Condition: other types are left alone; remove and isTrue work by type", "[api][condition]") {
+TEST_CASE("Condition: other types are left alone; remove and isTrue work by type",
+          "[api][condition]") {
   std::vector<Condition> conditions;
   Condition connected = ready(ConditionStatus::kTrue, "Reconciled");
   connected.type = "Connected";
@@ -92,7 +95,8 @@ TEST_CASE("Condition: other types are left alone; remove and isTrue work by type
 
 TEST_CASE("Condition: a huge message is cut to the schema limit", "[api][condition]") {
   std::vector<Condition> conditions;
-  meta::setCondition(conditions, ready(ConditionStatus::kFalse, "ApplyFailed", std::string(40000, 'x')), kT0);
+  meta::setCondition(conditions,
+                     ready(ConditionStatus::kFalse, "ApplyFailed", std::string(40000, 'x')), kT0);
   CHECK(conditions[0].message.size() == meta::kMaxConditionMessageBytes);
 }
 
@@ -119,7 +123,8 @@ TEST_CASE("Condition: JSON round trip in the metav1.Condition shape", "[api][con
 }
 
 TEST_CASE("Condition: bad input names each bad field", "[api][condition]") {
-  const auto j = nlohmann::json::parse(R"({"type":"Ready","status":"Yes","lastTransitionTime":"yesterday",
+  const auto j =
+      nlohmann::json::parse(R"({"type":"Ready","status":"Yes","lastTransitionTime":"yesterday",
       "message":5})");
   Condition c;
   meta::FieldErrors errors;

@@ -21,8 +21,8 @@ TEST_CASE("Duration: parses Go duration strings", "[api][duration]") {
 }
 
 TEST_CASE("Duration: rejects what time.ParseDuration rejects", "[api][duration]") {
-  for (const char* bad : {"", "h", "10", "10x", "1d", "1h 30m", "--1h", "1.h.5", "9999999999h",
-                          "+", "."}) {
+  for (const char* bad :
+       {"", "h", "10", "10x", "1d", "1h 30m", "--1h", "1.h.5", "9999999999h", "+", "."}) {
     INFO(bad);
     auto d = meta::parseDuration(bad);
     REQUIRE_FALSE(d);

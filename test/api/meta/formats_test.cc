@@ -39,10 +39,12 @@ const std::vector<FormatCases>& cases() {
        {"*,10.0.0.0/8", "10.0.0.0/8,", ",10.0.0.0/8", " 10.0.0.0/8", "10.0.0.0/8 ", "all",
         "10.0.0.0/33", "10.0.0.0"}},
       {StringFormat::kImageRepository,
-       {"docker.io/istio", "registry.cn-beijing.aliyuncs.com/aliacs-app-catalog", "localhost:5000/istio",
-        "istio", "gcr.io/istio-release", "Registry.Example.com/x", "quay.io/a/b/c", "r/a__b", "r/a--b"},
-       {"", "docker.io/istio/", "/istio", "docker.io//istio", "docker.io/Istio", "docker.io/istio:1.0",
-        "docker.io/istio@sha256:abc", "docker io/istio", "r/a_-b", "r/-a", ":5000/x"}},
+       {"docker.io/istio", "registry.cn-beijing.aliyuncs.com/aliacs-app-catalog",
+        "localhost:5000/istio", "istio", "gcr.io/istio-release", "Registry.Example.com/x",
+        "quay.io/a/b/c", "r/a__b", "r/a--b"},
+       {"", "docker.io/istio/", "/istio", "docker.io//istio", "docker.io/Istio",
+        "docker.io/istio:1.0", "docker.io/istio@sha256:abc", "docker io/istio", "r/a_-b", "r/-a",
+        ":5000/x"}},
       {StringFormat::kImage,
        {"proxyv2", "sidecar_injector", "docker.io/istio/proxyv2:1.4.10", "localhost:5000/proxyv2",
         "localhost:5000/proxyv2:1.0", "proxyv2:1.1.4", "r.io/a/b@sha256:" + std::string(64, 'a'),
@@ -70,7 +72,8 @@ const std::vector<FormatCases>& cases() {
 
 }  // namespace
 
-TEST_CASE("Formats: each hand-written checker agrees with the pattern the CRD declares", "[api][formats]") {
+TEST_CASE("Formats: each hand-written checker agrees with the pattern the CRD declares",
+          "[api][formats]") {
   for (const auto& c : cases()) {
     const meta::FormatInfo& info = meta::formatInfo(c.format);
     INFO("format " << info.name);
@@ -91,7 +94,8 @@ TEST_CASE("Formats: each hand-written checker agrees with the pattern the CRD de
   }
 }
 
-TEST_CASE("Formats: the CIDR pattern is looser than the checker for IPv6 only, never stricter", "[api][formats]") {
+TEST_CASE("Formats: the CIDR pattern is looser than the checker for IPv6 only, never stricter",
+          "[api][formats]") {
   // The API server's pattern cannot parse IPv6 fully; the operator then reports InvalidSpec.
   // The reverse (the operator rejecting what the server let through as valid syntax) must not
   // happen, which the valid cases above show.

@@ -4,7 +4,8 @@
 
 namespace meta = rio::meta;
 
-TEST_CASE("ObjectMeta: round-trips a server's metadata, keeping fields it does not model", "[api][object_meta]") {
+TEST_CASE("ObjectMeta: round-trips a server's metadata, keeping fields it does not model",
+          "[api][object_meta]") {
   // From reference/kube-apiserver-1.32/cr-delete-with-finalizer.txt.
   const auto j = nlohmann::json::parse(R"({
     "creationTimestamp": "2026-11-25T18:54:48Z",
@@ -47,7 +48,8 @@ TEST_CASE("ObjectMeta: finalizers are added once and removed", "[api][object_met
   CHECK_FALSE(meta::encode(m).contains("finalizers"));
 }
 
-TEST_CASE("ObjectMeta: a BOOKMARK's null creationTimestamp is absent, not an error", "[api][object_meta]") {
+TEST_CASE("ObjectMeta: a BOOKMARK's null creationTimestamp is absent, not an error",
+          "[api][object_meta]") {
   const auto j = nlohmann::json::parse(R"({"resourceVersion": "12", "creationTimestamp": null})");
   meta::ObjectMeta m;
   meta::FieldErrors errors;

@@ -21,7 +21,8 @@ TEST_CASE("Quantity: parses Kubernetes quantities", "[api][quantity]") {
 
 TEST_CASE("Quantity: the parser and the CRD pattern accept the same texts", "[api][quantity]") {
   const std::regex pattern{std::string(meta::kQuantityPattern)};
-  for (const char* ok : {"1", "100m", "128Mi", "1.", ".5", "+1", "-2k", "1e3", "1E-3", "5n", "5u", "2Ei"}) {
+  for (const char* ok :
+       {"1", "100m", "128Mi", "1.", ".5", "+1", "-2k", "1e3", "1E-3", "5n", "5u", "2Ei"}) {
     INFO(ok);
     CHECK(meta::parseQuantity(ok));
     CHECK(std::regex_search(ok, pattern));

@@ -19,7 +19,8 @@ TEST_CASE("Time: parses what the API server writes and round-trips it", "[api][t
   CHECK(meta::formatTime(*t) == "2026-11-25T18:54:44Z");
 }
 
-TEST_CASE("Time: accepts fractions and offsets as metav1.Time does, normalising to UTC", "[api][time]") {
+TEST_CASE("Time: accepts fractions and offsets as metav1.Time does, normalising to UTC",
+          "[api][time]") {
   auto frac = meta::parseTime("2026-11-25T18:54:44.987654Z");
   REQUIRE(frac);
   CHECK(meta::formatTime(*frac) == "2026-11-25T18:54:44Z");
@@ -31,19 +32,21 @@ TEST_CASE("Time: accepts fractions and offsets as metav1.Time does, normalising 
   CHECK(meta::formatTime(*negative) == "2026-11-25T18:54:44Z");
 }
 
-TEST_CASE("Time: rejects malformed timestamps with a decode error naming the input", "[api][time]") {
-  for (const char* bad : {"", "2026-11-25", "2026-11-25 18:54:44Z", "2026-11-25T18:54:44",
-                          "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-25T24:00:00Z",
-                          "2026-11-25T18:60:00Z", "2026-11-25T18:54:60Z", "2026-11-25T18:54:44.Z",
-                          "2026-11-25T18:54:44+0800", "2026-11-25T18:54:44Zjunk", "2026-11-25t18:54:44z",
-                          "x026-11-25T18:54:44Z"}) {
+TEST_CASE("Time: rejects malformed timestamps with a decode error naming the input",
+          "[api][time]") {
+  for (const char* bad :
+       {"", "2026-11-25", "2026-11-25 18:54:44Z", "2026-11-25T18:54:44", "2026-13-01T00:00:00Z",
+        "2026-02-30T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T18:60:00Z",
+        "2026-11-25T18:54:60Z", "2026-11-25T18:54:44.Z", "2026-11-25T18:54:44+0800",
+        "2026-11-25T18:54:44Zjunk", "2026-11-25t18:54:44z", "x026-11-25T18:54:44Z"}) {
     INFO(bad);
     auto t = meta::parseTime(bad);
     REQUIRE_FALSE(t);
     CHECK(t.error().kind() == rio::ErrorKind::kDecode);
   }
-  CHECK(meta::parseTime("2026-13-01T00:00:00Z").error().message().find("\"2026-13-01T00:00:00Z\"") !=
-        std::string::npos);
+  CHECK(
+      meta::parseTime("2026-13-01T00:00:00Z").error().message().find("\"2026-13-01T00:00:00Z\"") !=
+      std::string::npos);
 }
 
 TEST_CASE("Time: leap days are dates, February 29 of a common year is not", "[api][time]") {

@@ -27,12 +27,13 @@ struct Crd {
 
 std::vector<Crd> crds() {
   return {
-      {"crds/istio.alibabacloud.com_remoteistios.yaml", v1::kRemoteIstioKind, v1::kRemoteIstioListKind,
-       v1::kRemoteIstioPlural, v1::kRemoteIstioSingular, v1::kRemoteIstioShortName,
-       v1::RemoteIstio::knownFields(), v1::kRemoteIstioNameRule},
+      {"crds/istio.alibabacloud.com_remoteistios.yaml", v1::kRemoteIstioKind,
+       v1::kRemoteIstioListKind, v1::kRemoteIstioPlural, v1::kRemoteIstioSingular,
+       v1::kRemoteIstioShortName, v1::RemoteIstio::knownFields(), v1::kRemoteIstioNameRule},
       {"crds/istio.alibabacloud.com_meshmemberships.yaml", v1::kMeshMembershipKind,
        v1::kMeshMembershipListKind, v1::kMeshMembershipPlural, v1::kMeshMembershipSingular,
-       v1::kMeshMembershipShortName, v1::MeshMembership::knownFields(), v1::kMeshMembershipNameRule},
+       v1::kMeshMembershipShortName, v1::MeshMembership::knownFields(),
+       v1::kMeshMembershipNameRule},
   };
 }
 
@@ -51,7 +52,8 @@ std::string describe(const meta::KnownField& f) {
 
 }  // namespace
 
-TEST_CASE("CRDs: group, names, scope, version and status subresource match the API constants", "[api][crd]") {
+TEST_CASE("CRDs: group, names, scope, version and status subresource match the API constants",
+          "[api][crd]") {
   for (const auto& crd : crds()) {
     INFO(crd.file);
     const json doc = loadYaml(crd.file);
@@ -66,7 +68,8 @@ TEST_CASE("CRDs: group, names, scope, version and status subresource match the A
     CHECK(spec["names"]["plural"] == crd.plural);
     CHECK(spec["names"]["singular"] == crd.singular);
     CHECK(spec["names"]["shortNames"] == json::array({crd.shortName}));
-    CHECK(spec["names"]["categories"] == json::array({v1::kCategoryIstio, v1::kCategoryRemoteIstio}));
+    CHECK(spec["names"]["categories"] ==
+          json::array({v1::kCategoryIstio, v1::kCategoryRemoteIstio}));
     REQUIRE(spec["versions"].size() == 1);
     const json& version = spec["versions"][0];
     CHECK(version["name"] == v1::kVersion);
@@ -76,7 +79,8 @@ TEST_CASE("CRDs: group, names, scope, version and status subresource match the A
   }
 }
 
-TEST_CASE("CRDs: schemas are structural, and every field has a description for kubectl explain", "[api][crd]") {
+TEST_CASE("CRDs: schemas are structural, and every field has a description for kubectl explain",
+          "[api][crd]") {
   for (const auto& crd : crds()) {
     INFO(crd.file);
     const json schema = loadYaml(crd.file)["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
@@ -89,7 +93,10 @@ TEST_CASE("CRDs: schemas are structural, and every field has a description for k
   }
 }
 
-TEST_CASE("CRDs: every field path the C++ types know is in the schema with the same facts, and the reverse", "[api][crd]") {
+TEST_CASE(
+    "CRDs: every field path the C++ types know is in the schema with the same facts, and the "
+    "reverse",
+    "[api][crd]") {
   for (const auto& crd : crds()) {
     INFO(crd.file);
     const json schema = loadYaml(crd.file)["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
@@ -103,11 +110,13 @@ TEST_CASE("CRDs: every field path the C++ types know is in the schema with the s
         continue;
       }
       if (!(it->second == f)) {
-        FAIL_CHECK(path << " differs\n  C++:    " << describe(f) << "\n  schema: " << describe(it->second));
+        FAIL_CHECK(path << " differs\n  C++:    " << describe(f)
+                        << "\n  schema: " << describe(it->second));
       }
     }
     for (const auto& [path, f] : fromSchema) {
-      if (!fromCpp.count(path)) FAIL_CHECK(path << " is in the CRD schema but the C++ types do not know it");
+      if (!fromCpp.count(path))
+        FAIL_CHECK(path << " is in the CRD schema but the C++ types do not know it");
     }
     CHECK(fromCpp.size() == fromSchema.size());
   }
@@ -123,7 +132,9 @@ TEST_CASE("CRDs: the root CEL rule is the one the C++ validation mirrors", "[api
   }
 }
 
-TEST_CASE("CRDs: printer columns show Ready and Reason from the conditions and resolve to known fields", "[api][crd]") {
+TEST_CASE(
+    "CRDs: printer columns show Ready and Reason from the conditions and resolve to known fields",
+    "[api][crd]") {
   for (const auto& crd : crds()) {
     INFO(crd.file);
     const json doc = loadYaml(crd.file);
@@ -151,7 +162,8 @@ TEST_CASE("CRDs: printer columns show Ready and Reason from the conditions and r
   }
   const json mm = loadYaml("crds/istio.alibabacloud.com_meshmemberships.yaml");
   std::set<std::string> names;
-  for (const auto& c : mm["spec"]["versions"][0]["additionalPrinterColumns"]) names.insert(c["name"]);
+  for (const auto& c : mm["spec"]["versions"][0]["additionalPrinterColumns"])
+    names.insert(c["name"]);
   CHECK(names.count("Cluster"));
   CHECK(names.count("Mode"));
 }

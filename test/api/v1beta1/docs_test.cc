@@ -24,16 +24,18 @@ TEST_CASE("Docs: docs/api.md documents every field, condition, reason and name",
   const std::string doc = rio::testing::readFile(rio::testing::sourcePath("docs/api.md"));
   for (const auto& fields : {v1::RemoteIstio::knownFields(), v1::MeshMembership::knownFields()}) {
     for (const auto& f : fields) {
-      if (f.path.find("[]") != std::string::npos || f.path.find(".*") != std::string::npos) continue;
+      if (f.path.find("[]") != std::string::npos || f.path.find(".*") != std::string::npos)
+        continue;
       checkMentioned(doc, f.path);
     }
   }
   for (auto t : v1::condition::kRemoteIstioTypes) checkMentioned(doc, std::string(t));
   for (auto t : v1::condition::kMeshMembershipTypes) checkMentioned(doc, std::string(t));
   for (auto r : v1::reason::kAll) checkMentioned(doc, std::string(r));
-  for (auto n : {v1::kRemoteIstioFinalizer, v1::kMeshMembershipFinalizer, v1::kOrphanOnDeleteAnnotation,
-                 v1::kInjectionManagedLabel, v1::kOwnerKindLabel, v1::kOwnerNameLabel, v1::kOwnerNamespaceLabel,
-                 v1::kClusterLabel, v1::kManagedByLabel, v1::kDefaultTag, v1::kDefaultHub}) {
+  for (auto n : {v1::kRemoteIstioFinalizer, v1::kMeshMembershipFinalizer,
+                 v1::kOrphanOnDeleteAnnotation, v1::kInjectionManagedLabel, v1::kOwnerKindLabel,
+                 v1::kOwnerNameLabel, v1::kOwnerNamespaceLabel, v1::kClusterLabel,
+                 v1::kManagedByLabel, v1::kDefaultTag, v1::kDefaultHub}) {
     checkMentioned(doc, std::string(n));
   }
 }

@@ -14,7 +14,8 @@ namespace {
 json minimal(json spec = json::object()) {
   json s = {{"bootstrapSecretRef", {{"name", "cn-beijing-bootstrap"}}}};
   s.merge_patch(spec);
-  return {{"apiVersion", "istio.alibabacloud.com/v1beta1"}, {"kind", "MeshMembership"},
+  return {{"apiVersion", "istio.alibabacloud.com/v1beta1"},
+          {"kind", "MeshMembership"},
           {"metadata", {{"name", "cn-beijing"}, {"namespace", "istio-system"}, {"generation", 2}}},
           {"spec", s}};
 }
@@ -46,13 +47,15 @@ TEST_CASE("MeshMembership: defaults fill every optional field", "[api][meshmembe
   CHECK_FALSE(mm.requireMinWorkerNodes());
 }
 
-TEST_CASE("MeshMembership: accessors read what the user set, with or without defaulting", "[api][meshmembership]") {
-  auto mm = v1::MeshMembership::fromJson(minimal({{"clusterName", "prod-bj"},
-                                                  {"network", {{"mode", "Gateway"}}},
-                                                  {"credentials", {{"readerTTL", "90m"}, {"operatorTTL", "1h30m"}}},
-                                                  {"prerequisites", {{"minWorkerNodes", 5}, {"requireMinWorkerNodes", true}}},
-                                                  {"meshNamespace", "istio-remote"},
-                                                  {"deletion", {{"timeout", "0s"}}}}));
+TEST_CASE("MeshMembership: accessors read what the user set, with or without defaulting",
+          "[api][meshmembership]") {
+  auto mm = v1::MeshMembership::fromJson(
+      minimal({{"clusterName", "prod-bj"},
+               {"network", {{"mode", "Gateway"}}},
+               {"credentials", {{"readerTTL", "90m"}, {"operatorTTL", "1h30m"}}},
+               {"prerequisites", {{"minWorkerNodes", 5}, {"requireMinWorkerNodes", true}}},
+               {"meshNamespace", "istio-remote"},
+               {"deletion", {{"timeout", "0s"}}}}));
   REQUIRE(mm);
   CHECK(mm->clusterName() == "prod-bj");
   CHECK(mm->networkMode() == v1::NetworkMode::kGateway);
@@ -68,7 +71,8 @@ TEST_CASE("MeshMembership: accessors read what the user set, with or without def
   CHECK(plain->clusterName() == "cn-beijing");
 }
 
-TEST_CASE("MeshMembership: a name that is no DNS-1123 label needs spec.clusterName", "[api][meshmembership]") {
+TEST_CASE("MeshMembership: a name that is no DNS-1123 label needs spec.clusterName",
+          "[api][meshmembership]") {
   json j = minimal();
   j["metadata"]["name"] = "cluster.one";
   auto r = v1::decodeMeshMembership(j);
@@ -79,12 +83,15 @@ TEST_CASE("MeshMembership: a name that is no DNS-1123 label needs spec.clusterNa
   CHECK(v1::decodeMeshMembership(j).ok());
 }
 
-TEST_CASE("MeshMembership: the service CIDR may not overlap a pod CIDR, and the message names both", "[api][meshmembership]") {
-  auto r = v1::decodeMeshMembership(minimal({{"network", {{"podCIDRs", {"10.0.0.0/16", "10.8.0.0/16"}},
-                                                          {"serviceCIDR", "10.8.128.0/20"}}}}));
+TEST_CASE("MeshMembership: the service CIDR may not overlap a pod CIDR, and the message names both",
+          "[api][meshmembership]") {
+  auto r = v1::decodeMeshMembership(minimal(
+      {{"network",
+        {{"podCIDRs", {"10.0.0.0/16", "10.8.0.0/16"}}, {"serviceCIDR", "10.8.128.0/20"}}}}));
   REQUIRE_FALSE(r.ok());
   CHECK(r.errors.hasField("spec.network.serviceCIDR"));
-  CHECK(r.message().find("overlaps pod CIDR 10.8.0.0/16 (spec.network.podCIDRs[1])") != std::string::npos);
+  CHECK(r.message().find("overlaps pod CIDR 10.8.0.0/16 (spec.network.podCIDRs[1])") !=
+        std::string::npos);
 }
 
 TEST_CASE("MeshMembership: the bootstrap secret reference is required", "[api][meshmembership]") {
@@ -93,11 +100,13 @@ TEST_CASE("MeshMembership: the bootstrap secret reference is required", "[api][m
   auto r = v1::decodeMeshMembership(j);
   REQUIRE_FALSE(r.ok());
   CHECK(r.errors.hasField("spec.bootstrapSecretRef"));
-  CHECK(r.invalidCondition().message.find("spec.bootstrapSecretRef: required value") != std::string::npos);
+  CHECK(r.invalidCondition().message.find("spec.bootstrapSecretRef: required value") !=
+        std::string::npos);
   CHECK(r.invalidCondition().observedGeneration == 2);
 }
 
-TEST_CASE("MeshMembership: status round-trips through JSON and writes zero nodes", "[api][meshmembership]") {
+TEST_CASE("MeshMembership: status round-trips through JSON and writes zero nodes",
+          "[api][meshmembership]") {
   v1::MeshMembership mm;
   mm.metadata.name = "cn-beijing";
   mm.spec.bootstrapSecretRef.name = "b";
@@ -122,7 +131,8 @@ TEST_CASE("MeshMembership: status round-trips through JSON and writes zero nodes
 }
 
 TEST_CASE("MeshMembership: unknown fields are kept on round trip", "[api][meshmembership]") {
-  json j = minimal({{"network", {{"mode", "Gateway"}, {"gatewayAddress", "1.2.3.4"}}}, {"newThing", 1}});
+  json j =
+      minimal({{"network", {{"mode", "Gateway"}, {"gatewayAddress", "1.2.3.4"}}}, {"newThing", 1}});
   j["status"] = {{"futureCounter", 7}};
   auto mm = v1::MeshMembership::fromJson(j);
   REQUIRE(mm);
@@ -131,8 +141,10 @@ TEST_CASE("MeshMembership: unknown fields are kept on round trip", "[api][meshme
 
 TEST_CASE("MeshMembership: any JSON at any field never throws", "[api][meshmembership]") {
   json sample = rio::testing::loadYaml("crds/samples/istio_v1beta1_meshmembership_flat.yaml");
-  sample.merge_patch(rio::testing::loadYaml("crds/samples/istio_v1beta1_meshmembership_gateway.yaml"));
-  const std::vector<json> replacements = {nullptr, 0, -1, 2.5, "", "x", false, json::array(), json::object()};
+  sample.merge_patch(
+      rio::testing::loadYaml("crds/samples/istio_v1beta1_meshmembership_gateway.yaml"));
+  const std::vector<json> replacements = {nullptr,       0, -1, 2.5, "", "x", false, json::array(),
+                                          json::object()};
   const json flat = sample.flatten();  // kept alive: items() of a temporary would dangle
   for (const auto& [pointer, value] : flat.items()) {
     for (const auto& replacement : replacements) {

@@ -11,7 +11,8 @@ namespace v1 = rio::v1beta1;
 namespace {
 
 json minimal(json spec = json::object()) {
-  return {{"apiVersion", "istio.alibabacloud.com/v1beta1"}, {"kind", "RemoteIstio"},
+  return {{"apiVersion", "istio.alibabacloud.com/v1beta1"},
+          {"kind", "RemoteIstio"},
           {"metadata", {{"name", "cn-beijing"}, {"namespace", "istio-system"}, {"generation", 4}}},
           {"spec", std::move(spec)}};
 }
@@ -19,7 +20,8 @@ json minimal(json spec = json::object()) {
 }  // namespace
 
 TEST_CASE("RemoteIstio: the reference sample decodes into typed fields", "[api][remoteistio]") {
-  auto ri = v1::RemoteIstio::fromJson(rio::testing::loadYaml("crds/samples/istio_v1beta1_remoteistio.yaml"));
+  auto ri = v1::RemoteIstio::fromJson(
+      rio::testing::loadYaml("crds/samples/istio_v1beta1_remoteistio.yaml"));
   REQUIRE(ri);
   CHECK(ri->metadata.name == "cn-beijing");
   CHECK(ri->metadata.namespace_ == "istio-system");
@@ -59,18 +61,22 @@ TEST_CASE("RemoteIstio: defaults fill every optional field", "[api][remoteistio]
   CHECK(s.gateways->k8singress->replicaCount == 1);
   CHECK(s.gateways->k8singress->serviceType == v1::GatewayServiceType::kLoadBalancer);
   CHECK_FALSE(s.autoInjectionNamespaces);
-  CHECK(r.object.injectorImage() == "docker.io/istio/sidecar_injector:" + std::string(v1::kDefaultTag));
+  CHECK(r.object.injectorImage() ==
+        "docker.io/istio/sidecar_injector:" + std::string(v1::kDefaultTag));
   CHECK(r.object.proxyImage() == "docker.io/istio/proxyv2:" + std::string(v1::kDefaultTag));
 }
 
-TEST_CASE("RemoteIstio: the hub defaults from dockerImage.region, and an explicit hub wins", "[api][remoteistio]") {
+TEST_CASE("RemoteIstio: the hub defaults from dockerImage.region, and an explicit hub wins",
+          "[api][remoteistio]") {
   auto fromRegion = v1::decodeRemoteIstio(minimal({{"dockerImage", {{"region", "cn-hangzhou"}}}}));
   REQUIRE(fromRegion.ok());
   CHECK(fromRegion.object.spec.hub == "registry.cn-hangzhou.aliyuncs.com/aliacs-app-catalog");
-  CHECK(fromRegion.object.proxyImage() == "registry.cn-hangzhou.aliyuncs.com/aliacs-app-catalog/proxyv2:" +
-                                              std::string(v1::kDefaultTag));
-  auto explicitHub = v1::decodeRemoteIstio(
-      minimal({{"dockerImage", {{"region", "cn-hangzhou"}}}, {"hub", "docker.io/istio"}, {"tag", "1.4.10"}}));
+  CHECK(fromRegion.object.proxyImage() ==
+        "registry.cn-hangzhou.aliyuncs.com/aliacs-app-catalog/proxyv2:" +
+            std::string(v1::kDefaultTag));
+  auto explicitHub = v1::decodeRemoteIstio(minimal({{"dockerImage", {{"region", "cn-hangzhou"}}},
+                                                    {"hub", "docker.io/istio"},
+                                                    {"tag", "1.4.10"}}));
   REQUIRE(explicitHub.ok());
   CHECK(explicitHub.object.injectorImage() == "docker.io/istio/sidecar_injector:1.4.10");
   // Without applyDefaults the accessors give the same answers.
@@ -80,17 +86,20 @@ TEST_CASE("RemoteIstio: the hub defaults from dockerImage.region, and an explici
 }
 
 TEST_CASE("RemoteIstio: an image with a registry path is used as is", "[api][remoteistio]") {
-  auto r = v1::decodeRemoteIstio(minimal({{"proxy", {{"image", "my.registry/istio/proxyv2:1.1.4-fix"}}},
-                                          {"sidecarInjector", {{"image", "sidecar_injector"}}}}));
+  auto r =
+      v1::decodeRemoteIstio(minimal({{"proxy", {{"image", "my.registry/istio/proxyv2:1.1.4-fix"}}},
+                                     {"sidecarInjector", {{"image", "sidecar_injector"}}}}));
   REQUIRE(r.ok());
   CHECK(r.object.proxyImage() == "my.registry/istio/proxyv2:1.1.4-fix");
-  CHECK(r.object.injectorImage() == "docker.io/istio/sidecar_injector:" + std::string(v1::kDefaultTag));
+  CHECK(r.object.injectorImage() ==
+        "docker.io/istio/sidecar_injector:" + std::string(v1::kDefaultTag));
 }
 
 TEST_CASE("RemoteIstio: defaults never override what the user set", "[api][remoteistio]") {
-  auto r = v1::decodeRemoteIstio(minimal({{"sidecarInjector", {{"enabled", false}, {"replicaCount", 0}}},
-                                          {"includeIPRanges", ""},
-                                          {"proxy", {{"resources", {{"requests", {{"cpu", "50m"}}}}}}}}));
+  auto r = v1::decodeRemoteIstio(
+      minimal({{"sidecarInjector", {{"enabled", false}, {"replicaCount", 0}}},
+               {"includeIPRanges", ""},
+               {"proxy", {{"resources", {{"requests", {{"cpu", "50m"}}}}}}}}));
   REQUIRE(r.ok());
   CHECK(r.object.spec.sidecarInjector->enabled == false);
   CHECK(r.object.spec.sidecarInjector->replicaCount == 0);
@@ -99,16 +108,24 @@ TEST_CASE("RemoteIstio: defaults never override what the user set", "[api][remot
   CHECK(r.object.spec.proxy->resources->limits.empty());
 }
 
-TEST_CASE("RemoteIstio: fields a newer client wrote survive decode and encode at every level", "[api][remoteistio]") {
-  json j = minimal({{"hub", "docker.io/istio"},
-                    {"futureField", {{"a", 1}}},
-                    {"sidecarInjector", {{"enabled", true}, {"futureKnob", 3}}},
-                    {"gateways", {{"k8singress", {{"enabled", true}, {"x", "y"}}}, {"istio-egressgateway", {{"enabled", true}}}}},
-                    {"security", {{"cacerts", {{"rootSecretRef", {{"name", "r"}, {"namespace", "n"}}}}}}}});
+TEST_CASE("RemoteIstio: fields a newer client wrote survive decode and encode at every level",
+          "[api][remoteistio]") {
+  json j = minimal(
+      {{"hub", "docker.io/istio"},
+       {"futureField", {{"a", 1}}},
+       {"sidecarInjector", {{"enabled", true}, {"futureKnob", 3}}},
+       {"gateways",
+        {{"k8singress", {{"enabled", true}, {"x", "y"}}},
+         {"istio-egressgateway", {{"enabled", true}}}}},
+       {"security", {{"cacerts", {{"rootSecretRef", {{"name", "r"}, {"namespace", "n"}}}}}}}});
   j["metadata"]["managedFields"] = json::array({{{"manager", "kubectl"}}});
-  j["status"] = {{"phase", "Ready"}, {"futureStatus", true},
-                 {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}, {"reason", "Reconciled"},
-                                              {"message", ""}, {"lastTransitionTime", "2026-11-25T18:54:44Z"},
+  j["status"] = {{"phase", "Ready"},
+                 {"futureStatus", true},
+                 {"conditions", json::array({{{"type", "Ready"},
+                                              {"status", "True"},
+                                              {"reason", "Reconciled"},
+                                              {"message", ""},
+                                              {"lastTransitionTime", "2026-11-25T18:54:44Z"},
                                               {"severity", "Info"}}})}};
   j["extra"] = "top";
   auto ri = v1::RemoteIstio::fromJson(j);
@@ -132,9 +149,10 @@ TEST_CASE("RemoteIstio: status round-trips through JSON", "[api][remoteistio]") 
   ri.status.kubernetesVersion = "v1.28.3";
   ri.status.labeledNamespaces = {"default", "shop"};
   ri.status.lastSyncTime = *meta::parseTime("2026-11-25T18:54:44Z");
-  ri.status.components.push_back({std::string(v1::component::kSidecarInjector), true, 2, 2, "", json::object()});
-  ri.status.components.push_back({std::string(v1::component::kIngressGateway), false, std::nullopt, std::nullopt,
-                                  "disabled", json::object()});
+  ri.status.components.push_back(
+      {std::string(v1::component::kSidecarInjector), true, 2, 2, "", json::object()});
+  ri.status.components.push_back({std::string(v1::component::kIngressGateway), false, std::nullopt,
+                                  std::nullopt, "disabled", json::object()});
   meta::Condition ready;
   ready.type = std::string(v1::condition::kReady);
   ready.status = meta::ConditionStatus::kTrue;
@@ -154,13 +172,17 @@ TEST_CASE("RemoteIstio: status round-trips through JSON", "[api][remoteistio]") 
   CHECK(errors.empty());
 }
 
-TEST_CASE("RemoteIstio: strict decoding reports wrong types as one invalid error, never an exception", "[api][remoteistio]") {
-  json j = minimal({{"sidecarInjector", {{"replicaCount", "one"}}}, {"autoInjectionNamespaces", {1, "ok"}}});
+TEST_CASE(
+    "RemoteIstio: strict decoding reports wrong types as one invalid error, never an exception",
+    "[api][remoteistio]") {
+  json j = minimal(
+      {{"sidecarInjector", {{"replicaCount", "one"}}}, {"autoInjectionNamespaces", {1, "ok"}}});
   auto ri = v1::RemoteIstio::fromJson(j);
   REQUIRE_FALSE(ri);
   CHECK(ri.error().kind() == rio::ErrorKind::kInvalid);
   CHECK(ri.error().message().find("RemoteIstio \"cn-beijing\" is invalid: ") == 0);
-  CHECK(ri.error().message().find("spec.sidecarInjector.replicaCount: must be an integer (got string)") !=
+  CHECK(ri.error().message().find(
+            "spec.sidecarInjector.replicaCount: must be an integer (got string)") !=
         std::string::npos);
   CHECK(ri.error().message().find("spec.autoInjectionNamespaces[0]") != std::string::npos);
   for (const char* text : {"null", "[]", "42", "\"x\"", "{\"spec\": []}", "{\"metadata\": 1}"}) {
@@ -170,7 +192,8 @@ TEST_CASE("RemoteIstio: strict decoding reports wrong types as one invalid error
   }
 }
 
-TEST_CASE("RemoteIstio: an invalid spec still yields metadata for finalizers and deletion", "[api][remoteistio]") {
+TEST_CASE("RemoteIstio: an invalid spec still yields metadata for finalizers and deletion",
+          "[api][remoteistio]") {
   json j = minimal({{"sidecarInjector", {{"replicaCount", -3}}}});
   j["metadata"]["finalizers"] = {std::string(v1::kRemoteIstioFinalizer)};
   j["metadata"]["deletionTimestamp"] = "2026-11-25T18:54:58Z";
@@ -182,7 +205,8 @@ TEST_CASE("RemoteIstio: an invalid spec still yields metadata for finalizers and
 }
 
 TEST_CASE("RemoteIstio: reporting an invalid spec is one call", "[api][remoteistio]") {
-  auto r = v1::decodeRemoteIstio(minimal({{"sidecarInjector", {{"replicaCount", -1}}}, {"hub", "bad hub"}}));
+  auto r = v1::decodeRemoteIstio(
+      minimal({{"sidecarInjector", {{"replicaCount", -1}}}, {"hub", "bad hub"}}));
   REQUIRE_FALSE(r.ok());
   CHECK(r.reason() == "InvalidSpec");
   const meta::Condition c = r.invalidCondition();
@@ -191,7 +215,8 @@ TEST_CASE("RemoteIstio: reporting an invalid spec is one call", "[api][remoteist
   CHECK(c.reason == "InvalidSpec");
   CHECK(c.observedGeneration == 4);
   CHECK(c.message.find("invalid spec: ") == 0);
-  CHECK(c.message.find("spec.sidecarInjector.replicaCount: must be >= 0 (got -1)") != std::string::npos);
+  CHECK(c.message.find("spec.sidecarInjector.replicaCount: must be >= 0 (got -1)") !=
+        std::string::npos);
   CHECK(c.message.find("spec.hub: ") != std::string::npos);
   CHECK(r.message(1024).size() <= 1024);  // fits an Event note
   std::vector<meta::Condition> conditions;
@@ -205,7 +230,8 @@ TEST_CASE("RemoteIstio: reporting an invalid spec is one call", "[api][remoteist
 
 TEST_CASE("RemoteIstio: a broken status does not make the spec invalid", "[api][remoteistio]") {
   json j = minimal();
-  j["status"] = {{"conditions", json::array({{{"type", "Ready"}, {"status", "Maybe"}}})}, {"observedGeneration", "x"}};
+  j["status"] = {{"conditions", json::array({{{"type", "Ready"}, {"status", "Maybe"}}})},
+                 {"observedGeneration", "x"}};
   auto r = v1::decodeRemoteIstio(j);
   CHECK(r.ok());
   CHECK(r.statusErrors.hasField("status.conditions[0].status"));
@@ -225,8 +251,16 @@ TEST_CASE("RemoteIstio: a foreign kind or apiVersion is reported", "[api][remote
 TEST_CASE("RemoteIstio: any JSON at any field never throws", "[api][remoteistio]") {
   // Replace every value of the full sample, one at a time, with values of every JSON type.
   const json sample = rio::testing::loadYaml("crds/samples/istio_v1beta1_remoteistio_full.yaml");
-  const std::vector<json> replacements = {nullptr, 1, -1, 1.5, "x", true, json::array(), json::object(),
-                                          json::array({1, "a", nullptr}), 18446744073709551615ULL};
+  const std::vector<json> replacements = {nullptr,
+                                          1,
+                                          -1,
+                                          1.5,
+                                          "x",
+                                          true,
+                                          json::array(),
+                                          json::object(),
+                                          json::array({1, "a", nullptr}),
+                                          18446744073709551615ULL};
   const json flat = sample.flatten();
   size_t decoded = 0;
   for (const auto& [pointer, value] : flat.items()) {

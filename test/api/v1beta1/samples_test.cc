@@ -35,7 +35,8 @@ template <class T>
 void checkSample(const std::string& file, const json& crdSchema) {
   INFO(file);
   const json sample = loadYaml(file);
-  for (const auto& e : rio::testing::validateObject(crdSchema, sample)) FAIL_CHECK("the API server would reject it: " << e);
+  for (const auto& e : rio::testing::validateObject(crdSchema, sample))
+    FAIL_CHECK("the API server would reject it: " << e);
 
   auto strict = T::fromJson(sample);
   REQUIRE(strict);
@@ -45,7 +46,8 @@ void checkSample(const std::string& file, const json& crdSchema) {
   defaulted.applyDefaults();
   CHECK(defaulted.validate().empty());
   // Defaults are valid for the schema too.
-  for (const auto& e : rio::testing::validateObject(crdSchema, defaulted.toJson())) FAIL_CHECK("defaulted: " << e);
+  for (const auto& e : rio::testing::validateObject(crdSchema, defaulted.toJson()))
+    FAIL_CHECK("defaulted: " << e);
 
   // What the server stores (with its defaults) decodes to the same defaulted object.
   json stored = sample;
@@ -58,17 +60,20 @@ void checkSample(const std::string& file, const json& crdSchema) {
 
 }  // namespace
 
-TEST_CASE("Samples: every RemoteIstio sample is valid and round-trips unchanged", "[api][samples]") {
+TEST_CASE("Samples: every RemoteIstio sample is valid and round-trips unchanged",
+          "[api][samples]") {
   const json s = schema("crds/istio.alibabacloud.com_remoteistios.yaml");
   for (const auto& file : kRemoteIstioSamples) checkSample<v1::RemoteIstio>(file, s);
 }
 
-TEST_CASE("Samples: every MeshMembership sample is valid and round-trips unchanged", "[api][samples]") {
+TEST_CASE("Samples: every MeshMembership sample is valid and round-trips unchanged",
+          "[api][samples]") {
   const json s = schema("crds/istio.alibabacloud.com_meshmemberships.yaml");
   for (const auto& file : kMeshMembershipSamples) checkSample<v1::MeshMembership>(file, s);
 }
 
-TEST_CASE("Samples: the reference procedure's RemoteIstio is the sample, field for field", "[api][samples]") {
+TEST_CASE("Samples: the reference procedure's RemoteIstio is the sample, field for field",
+          "[api][samples]") {
   // reference/ack-multicluster-istio.txt, step 4.3, with its indentation repaired.
   const json reference = json::parse(R"({
     "apiVersion": "istio.alibabacloud.com/v1beta1",
@@ -88,8 +93,9 @@ TEST_CASE("Samples: the reference procedure's RemoteIstio is the sample, field f
   auto r = v1::decodeRemoteIstio(reference);
   INFO(r.message());
   REQUIRE(r.ok());
-  CHECK(r.object.injectorImage() == "registry.cn-beijing.aliyuncs.com/aliacs-app-catalog/sidecar_injector:" +
-                                        std::string(v1::kDefaultTag));
+  CHECK(r.object.injectorImage() ==
+        "registry.cn-beijing.aliyuncs.com/aliacs-app-catalog/sidecar_injector:" +
+            std::string(v1::kDefaultTag));
   CHECK(r.object.spec.sidecarInjector->replicaCount == 1);
   CHECK(r.object.spec.gateways->k8singress->enabled == false);
 }
