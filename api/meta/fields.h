@@ -534,7 +534,7 @@ struct Codec<T> {
 /// `std::optional<X>` members are absent when nullopt; other members are omitted when empty
 /// (like Go's omitempty) unless the options say required or alwaysEmit.
 template <class S, class M>
-FieldSpec<S> field(std::string name, M S::*member, FieldOptions options = {}) {
+FieldSpec<S> field(const std::string& name, M S::*member, FieldOptions options = {}) {
   using Traits = detail::OptionalOf<M>;
   using Inner = typename Traits::Inner;
   FieldSpec<S> f;

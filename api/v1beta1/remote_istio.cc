@@ -49,10 +49,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Istio's defaults for the sidecar proxy and gateways (istio-remote/istio charts).
-const json kProxyResources = {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}},
+// Istio's defaults for the sidecar proxy and gateways (istio-remote/istio charts). Function
+// statics, so a (never expected) allocation failure cannot happen before main.
+const json& proxyResources() {
+  static const json kValue = {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}},
                               {"limits", {{"cpu", "2000m"}, {"memory", "1024Mi"}}}};
-const json kInjectorResources = {{"requests", {{"cpu", "10m"}, {"memory", "64Mi"}}}};
+  return kValue;
+}
+
+const json& injectorResources() {
+  static const json kValue = {{"requests", {{"cpu", "10m"}, {"memory", "64Mi"}}}};
+  return kValue;
+}
 
 }  // namespace
 
@@ -79,7 +87,7 @@ const FieldTable<ProxyConfig>& ProxyConfig::fields() {
              .operatorDefault = true,
              .format = StringFormat::kImage}),
       field("resources", &ProxyConfig::resources,
-            {.defaultValue = kProxyResources, .operatorDefault = true}),
+            {.defaultValue = proxyResources(), .operatorDefault = true}),
       field("concurrency", &ProxyConfig::concurrency,
             {.defaultValue = 2, .minimum = 0, .maximum = 256}),
       field("logLevel", &ProxyConfig::logLevel, {.defaultValue = "warning"}),
@@ -126,7 +134,7 @@ const FieldTable<K8sIngressGateway>& K8sIngressGateway::fields() {
       field("serviceType", &K8sIngressGateway::serviceType, {.defaultValue = "LoadBalancer"}),
       field("serviceAnnotations", &K8sIngressGateway::serviceAnnotations),
       field("resources", &K8sIngressGateway::resources,
-            {.defaultValue = kProxyResources, .operatorDefault = true}),
+            {.defaultValue = proxyResources(), .operatorDefault = true}),
   };
   return kTable;
 }
@@ -150,7 +158,7 @@ const FieldTable<SidecarInjectorConfig>& SidecarInjectorConfig::fields() {
              .format = StringFormat::kImage}),
       field("failurePolicy", &SidecarInjectorConfig::failurePolicy, {.defaultValue = "Fail"}),
       field("resources", &SidecarInjectorConfig::resources,
-            {.defaultValue = kInjectorResources, .operatorDefault = true}),
+            {.defaultValue = injectorResources(), .operatorDefault = true}),
   };
   return kTable;
 }
