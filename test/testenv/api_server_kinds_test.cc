@@ -42,8 +42,8 @@ TEST_CASE("Kinds: Secret data must be base64 and stringData is merged into data"
                    R"({"metadata":{"name":"s"},"data":{"a":"YQ=="},"stringData":{"b":"hello","a":"over"}})");
   REQUIRE(ok.status == 201);
   CHECK(ok.body["type"] == "Opaque");
-  CHECK(ok.body["data"]["b"] == base64Encode("hello"));
-  CHECK(ok.body["data"]["a"] == base64Encode("over"));
+  CHECK(ok.body["data"]["b"] == base64::encode("hello"));
+  CHECK(ok.body["data"]["a"] == base64::encode("over"));
   CHECK_FALSE(ok.body.contains("stringData"));
   auto badKey = h.post("/api/v1/namespaces/demo/secrets", R"({"metadata":{"name":"t"},"stringData":{"bad key":"x"}})");
   CHECK(badKey.status == 422);

@@ -276,7 +276,7 @@ Result<nlohmann::json> ApiServer::Impl::decodeBody(Ctx& ctx, const ResourceType&
     }
     if (obj.contains("stringData") && obj["stringData"].is_object()) {
       if (!obj.contains("data") || !obj["data"].is_object()) obj["data"] = nlohmann::json::object();
-      for (const auto& [k, v] : obj["stringData"].items()) obj["data"][k] = base64Encode(v.get<std::string>());
+      for (const auto& [k, v] : obj["stringData"].items()) obj["data"][k] = base64::encode(v.get<std::string>());
       obj.erase("stringData");
     }
   }
@@ -581,7 +581,7 @@ void ApiServer::Impl::doList(Ctx& ctx) {
   std::string start;
   std::uint64_t continueRv = 0;
   if (auto c = queryParam(ctx.req, "continue"); c && !c->empty()) {
-    auto raw = base64Decode(*c);
+    auto raw = base64::decode(*c);
     nlohmann::json token = raw ? nlohmann::json::parse(*raw, nullptr, false) : nlohmann::json();
     if (!token.is_object() || !token.contains("start") || !token["start"].is_string() || !token.contains("rv") ||
         !token["rv"].is_number_unsigned()) {
@@ -633,7 +633,7 @@ void ApiServer::Impl::doList(Ctx& ctx) {
       }
       if (truncated) {
         nlohmann::json token = {{"v", "meta.k8s.io/v1"}, {"rv", listRv}, {"start", lastKey}};
-        listMeta["continue"] = base64Encode(token.dump());
+        listMeta["continue"] = base64::encode(token.dump());
         if (labels->empty() && fields->empty()) listMeta["remainingItemCount"] = remaining;
       }
     }

@@ -102,7 +102,7 @@ TEST_CASE("Patch: server-side apply creates, then updates through merge.h with f
     if (!live.is_null()) merged.merge_patch(applied);
     ApplyOutcome out{naiveRecordUpdate(live, merged, manager, apiVersion, subresource, now, "Apply"), {}};
     if (!force && !live.is_null() && live["data"].value("k", "") != applied["data"].value("k", "")) {
-      out.conflicts.push_back({"curl", ".data.k"});
+      out.conflicts.push_back({"curl", ".data.k", "Update", "v1", ""});
     }
     return out;
   };

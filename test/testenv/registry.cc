@@ -144,7 +144,7 @@ std::string storageHash(const std::string& group, const std::string& version, co
   std::string gvk = group + "/" + version + "/" + kind;
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(gvk.data()), gvk.size(), digest);
-  return base64Encode(std::string_view(reinterpret_cast<const char*>(digest), 8));
+  return base64::encode(std::string_view(reinterpret_cast<const char*>(digest), 8));
 }
 
 std::vector<std::string> stringList(const nlohmann::json& j) {
