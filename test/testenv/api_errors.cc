@@ -210,6 +210,11 @@ ApiError forbidden(const std::string& group, const std::string& resource, const 
   return make(403, "Forbidden", prefix + message, details(group, resource, name));
 }
 
+ApiError forbiddenWithMessage(const std::string& group, const std::string& resource, const std::string& name,
+                              const std::string& message) {
+  return make(403, "Forbidden", message, details(group, resource, name));
+}
+
 ApiError unauthorized() { return make(401, "Unauthorized", "Unauthorized"); }
 
 ApiError requestEntityTooLarge(std::size_t limit) {

@@ -76,6 +76,9 @@ ApiError resourceNotFound();
 /// 403 `<resource>[ "<name>"] is forbidden: <message>`.
 ApiError forbidden(const std::string& group, const std::string& resource, const std::string& name,
                    const std::string& message);
+/// 403 with a complete message (the escalation check's).
+ApiError forbiddenWithMessage(const std::string& group, const std::string& resource, const std::string& name,
+                              const std::string& message);
 ApiError unauthorized();
 /// 413 "Request entity too large: limit is 3145728".
 ApiError requestEntityTooLarge(std::size_t limit);

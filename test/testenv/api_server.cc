@@ -9,6 +9,7 @@
 #include "test/testenv/discovery.h"
 #include "test/testenv/ipv4.h"
 #include "test/testenv/object_util.h"
+#include "test/testenv/rbac_authorizer.h"
 
 namespace rio::testenv {
 namespace {
@@ -245,7 +246,31 @@ Expected<FaultConfig> FaultConfig::fromJson(const nlohmann::json& j) {
 
 ApiServer::Impl::Impl(ApiServerOptions options, ApiServerDeps d)
     : opts(std::move(options)), deps(std::move(d)) {
+  if (!deps.scheduler) throw std::invalid_argument("ApiServer needs a scheduler");
   if (!deps.clock) deps.clock = systemClock();
+  // Whatever the caller did not replace is the real thing.
+  auto& m = deps.merge;
+  if (!m.strategicMergePatch) m.strategicMergePatch = &testenv::strategicMergePatch;
+  if (!m.serverSideApply) m.serverSideApply = &testenv::serverSideApply;
+  if (!m.recordUpdate) m.recordUpdate = &testenv::recordUpdate;
+  if (!m.conflictStatus) m.conflictStatus = &testenv::conflictStatus;
+  auto& a = deps.auth;
+  if (!a.tokens) a.tokens = std::shared_ptr<TokenAuthority>(makeTokenAuthority(deps.clock));
+  if (!a.authenticate) {
+    std::shared_ptr<TokenAuthority> tokens = a.tokens;
+    a.authenticate = [tokens](const http::ServerRequest& r) { return testenv::authenticate(r, *tokens); };
+  }
+  if (!a.makeAuthorizer) {
+    a.makeAuthorizer = [](RbacObjectsFn objects) -> std::shared_ptr<Authorizer> {
+      return makeRbacAuthorizer(std::move(objects));
+    };
+  }
+  if (!a.checkEscalation) {
+    a.checkEscalation = [](Authorizer& authorizer, const UserInfo& user, const nlohmann::json& object,
+                           const nlohmann::json* previous, const RbacObjectsFn& objects) {
+      return testenv::checkEscalation(authorizer, user, object, previous, objects);
+    };
+  }
   std::uint64_t seed = opts.randomSeed;
   if (seed == 0) seed = std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32);
   rng.seed(seed);
@@ -446,12 +471,7 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
       Decision d = authorizer->authorize(ctx.user, attrs);
       if (!d.allowed) {
         std::string msg = d.reason;
-        if (msg.empty()) {
-          std::string res = attrs.subresource.empty() ? attrs.resource : attrs.resource + "/" + attrs.subresource;
-          msg = "User " + goQuote(ctx.user.name) + " cannot " + attrs.verb + " resource " + goQuote(res) +
-                " in API group " + goQuote(attrs.apiGroup) +
-                (attrs.ns.empty() ? std::string(" at the cluster scope") : " in the namespace " + goQuote(attrs.ns));
-        }
+        if (msg.empty()) msg = forbiddenMessage(ctx.user, attrs);
         respondError(ctx.ex, errors::forbidden(ctx.info.group, ctx.info.resource, ctx.info.rbacName, msg));
         return;
       }

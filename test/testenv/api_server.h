@@ -27,8 +27,8 @@
 
 namespace rio::testenv {
 
-/// The merge.h functions the server calls, injectable so the engine can be tested before (and
-/// independently of) their implementation. All must be set.
+/// The merge.h functions the server calls, injectable so engine tests can isolate them. Members
+/// left empty get the real implementation from merge.h.
 struct MergeFunctions {
   std::function<Expected<nlohmann::json>(const nlohmann::json& original, const nlohmann::json& patch,
                                          std::string_view apiVersion, std::string_view kind)>
@@ -44,15 +44,17 @@ struct MergeFunctions {
       conflictStatus;
 };
 
-/// The auth.h pieces the server calls. `tokens`, `authenticate` and `makeAuthorizer` must be
-/// set; `checkEscalation` may be empty (no escalation checks).
+/// The auth.h pieces the server calls. Members left empty get the real implementation
+/// (makeTokenAuthority, authenticate, makeRbacAuthorizer, checkEscalation).
 struct AuthFunctions {
   std::shared_ptr<TokenAuthority> tokens;
   std::function<std::optional<UserInfo>(const http::ServerRequest& request)> authenticate;
   /// Builds the authorizer over this server's RBAC objects.
   std::function<std::shared_ptr<Authorizer>(RbacObjectsFn objects)> makeAuthorizer;
+  /// Role/binding writes by non-admins: "" when allowed, else the complete Forbidden message
+  /// (`roles.rbac.authorization.k8s.io "r" is forbidden: user ...`). `previous` is null on create.
   std::function<std::string(Authorizer& authorizer, const UserInfo& user, const nlohmann::json& object,
-                            const RbacObjectsFn& objects)>
+                            const nlohmann::json* previous, const RbacObjectsFn& objects)>
       checkEscalation;
 };
 
@@ -155,8 +157,8 @@ struct FaultConfig {
   static Expected<FaultConfig> fromJson(const nlohmann::json& j);
 };
 
-/// Collaborators. `clock` defaults to the system clock; `scheduler` is required; `merge` and
-/// `auth` must be complete.
+/// Collaborators. `clock` defaults to the system clock; `scheduler` is required (ApiServer throws
+/// std::invalid_argument without one); empty `merge`/`auth` members default to the real ones.
 struct ApiServerDeps {
   ClockPtr clock;
   SchedulerPtr scheduler;

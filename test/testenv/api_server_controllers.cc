@@ -5,6 +5,7 @@
 #include "test/testenv/api_server_impl.h"
 #include "test/testenv/ipv4.h"
 #include "test/testenv/object_util.h"
+#include "test/testenv/rbac_authorizer.h"
 
 namespace rio::testenv {
 namespace {
@@ -44,12 +45,8 @@ std::string templateHash(const nlohmann::json& tmpl) {
   return out;
 }
 
-nlohmann::json rule(std::vector<std::string> groups, std::vector<std::string> resources, std::vector<std::string> verbs) {
+nlohmann::json policyRule(std::vector<std::string> groups, std::vector<std::string> resources, std::vector<std::string> verbs) {
   return {{"apiGroups", groups}, {"resources", resources}, {"verbs", verbs}};
-}
-
-nlohmann::json nonResourceRule(std::vector<std::string> urls, std::vector<std::string> verbs) {
-  return {{"nonResourceURLs", urls}, {"verbs", verbs}};
 }
 
 nlohmann::json bootstrapMeta(const std::string& name) {
@@ -188,54 +185,35 @@ void ApiServer::Impl::seed() {
     auto role = [&](const std::string& name, nlohmann::json rules) {
       systemWrite(*cr, {{"metadata", bootstrapMeta(name)}, {"rules", std::move(rules)}}, kApiServerManager, "");
     };
-    auto binding = [&](const std::string& name, const std::string& roleName, nlohmann::json subjects) {
-      systemWrite(*crb,
-                  {{"metadata", bootstrapMeta(name)},
-                   {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", roleName}}},
-                   {"subjects", std::move(subjects)}},
-                  kApiServerManager, "");
-    };
-    auto group = [](const std::string& name) {
-      return nlohmann::json{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", name}};
-    };
-    role("cluster-admin", {rule({"*"}, {"*"}, {"*"}), nonResourceRule({"*"}, {"*"})});
-    binding("cluster-admin", "cluster-admin", {group("system:masters")});
-    role("system:discovery", {nonResourceRule({"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
-                                               "/openapi/*", "/readyz", "/version", "/version/"},
-                                              {"get"})});
-    binding("system:discovery", "system:discovery", {group("system:authenticated")});
-    role("system:basic-user",
-         {rule({"authorization.k8s.io"}, {"selfsubjectaccessreviews", "selfsubjectrulesreviews"}, {"create"}),
-          rule({"authentication.k8s.io"}, {"selfsubjectreviews"}, {"create"})});
-    binding("system:basic-user", "system:basic-user", {group("system:authenticated")});
-    role("system:public-info-viewer", {nonResourceRule({"/healthz", "/livez", "/readyz", "/version", "/version/"}, {"get"})});
-    binding("system:public-info-viewer", "system:public-info-viewer",
-            {group("system:authenticated"), group("system:unauthenticated")});
+    // cluster-admin, system:discovery, system:basic-user, system:public-info-viewer and their
+    // bindings, exactly as the authorizer assumes them.
+    for (auto& obj : bootstrapClusterRoles()) systemWrite(*cr, std::move(obj), kApiServerManager, "");
+    for (auto& obj : bootstrapClusterRoleBindings()) systemWrite(*crb, std::move(obj), kApiServerManager, "");
     std::vector<std::string> readVerbs = {"get", "list", "watch"};
     std::vector<std::string> writeVerbs = {"create", "delete", "deletecollection", "patch", "update"};
     nlohmann::json view = {
-        rule({""}, {"configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers", "serviceaccounts",
+        policyRule({""}, {"configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers", "serviceaccounts",
                     "services", "events", "limitranges", "namespaces", "resourcequotas"},
              readVerbs),
-        rule({"apps"}, {"daemonsets", "deployments", "deployments/scale", "replicasets", "statefulsets"}, readVerbs),
-        rule({"discovery.k8s.io"}, {"endpointslices"}, readVerbs),
-        rule({"coordination.k8s.io"}, {"leases"}, readVerbs),
-        rule({"events.k8s.io"}, {"events"}, readVerbs)};
+        policyRule({"apps"}, {"daemonsets", "deployments", "deployments/scale", "replicasets", "statefulsets"}, readVerbs),
+        policyRule({"discovery.k8s.io"}, {"endpointslices"}, readVerbs),
+        policyRule({"coordination.k8s.io"}, {"leases"}, readVerbs),
+        policyRule({"events.k8s.io"}, {"events"}, readVerbs)};
     role("view", view);
     nlohmann::json edit = view;
-    edit.push_back(rule({""}, {"configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers",
+    edit.push_back(policyRule({""}, {"configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers",
                                "secrets", "serviceaccounts", "services"},
                         writeVerbs));
-    edit.push_back(rule({""}, {"secrets"}, readVerbs));
-    edit.push_back(rule({""}, {"serviceaccounts/token"}, {"create"}));
-    edit.push_back(rule({"apps"}, {"daemonsets", "deployments", "deployments/scale", "replicasets", "statefulsets"}, writeVerbs));
-    edit.push_back(rule({"discovery.k8s.io"}, {"endpointslices"}, writeVerbs));
-    edit.push_back(rule({"coordination.k8s.io"}, {"leases"}, writeVerbs));
+    edit.push_back(policyRule({""}, {"secrets"}, readVerbs));
+    edit.push_back(policyRule({""}, {"serviceaccounts/token"}, {"create"}));
+    edit.push_back(policyRule({"apps"}, {"daemonsets", "deployments", "deployments/scale", "replicasets", "statefulsets"}, writeVerbs));
+    edit.push_back(policyRule({"discovery.k8s.io"}, {"endpointslices"}, writeVerbs));
+    edit.push_back(policyRule({"coordination.k8s.io"}, {"leases"}, writeVerbs));
     role("edit", edit);
     nlohmann::json admin = edit;
-    admin.push_back(rule({"rbac.authorization.k8s.io"}, {"roles", "rolebindings"},
+    admin.push_back(policyRule({"rbac.authorization.k8s.io"}, {"roles", "rolebindings"},
                          {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}));
-    admin.push_back(rule({"authorization.k8s.io"}, {"localsubjectaccessreviews"}, {"create"}));
+    admin.push_back(policyRule({"authorization.k8s.io"}, {"localsubjectaccessreviews"}, {"create"}));
     role("admin", admin);
   }
 }

@@ -147,7 +147,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   nlohmann::json commitWrite(const ResourceType& type, const std::string& key, const ObjPtr& current,
                              nlohmann::json next);
   /// RBAC privilege-escalation check for Role/ClusterRole/*Binding writes; empty = allowed.
-  std::string escalationCheck(Ctx& ctx, const ResourceType& type, const nlohmann::json& object);
+  std::string escalationCheck(Ctx& ctx, const ResourceType& type, const nlohmann::json& object,
+                              const nlohmann::json* previous);
   /// Deletes one object (finalizers → deletionTimestamp). mu held. Returns (removed, view object).
   std::pair<bool, nlohmann::json> deleteObject(const ResourceType& type, const std::string& key,
                                                const ObjPtr& current, const std::string& propagation);

@@ -85,7 +85,7 @@ TEST_CASE("Kinds: a ServiceAccount token request answers as recorded and the tok
   auto short_ = h.post("/api/v1/namespaces/demo/serviceaccounts/bot/token", R"({"spec":{"expirationSeconds":60}})");
   CHECK(short_.status == 422);
   CHECK(short_.body["message"] ==
-        "TokenRequest.authentication.k8s.io \"bot\" is invalid: spec.expirationSeconds: Invalid value: 60: may not "
+        "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 60: may not "
         "specify a duration less than 10 minutes");
   // Deleting the ServiceAccount revokes its tokens.
   h.del("/api/v1/namespaces/demo/serviceaccounts/bot");

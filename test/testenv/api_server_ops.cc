@@ -9,6 +9,7 @@
 #include "test/testenv/defaults.h"
 #include "test/testenv/object_util.h"
 #include "test/testenv/table.h"
+#include "test/testenv/token_authority.h"
 #include "test/testenv/validation.h"
 
 namespace rio::testenv {
@@ -287,14 +288,15 @@ Result<nlohmann::json> ApiServer::Impl::decodeBody(Ctx& ctx, const ResourceType&
 
 // ---------------------------------------------------------------- write path
 
-std::string ApiServer::Impl::escalationCheck(Ctx& ctx, const ResourceType& type, const nlohmann::json& object) {
+std::string ApiServer::Impl::escalationCheck(Ctx& ctx, const ResourceType& type, const nlohmann::json& object,
+                                             const nlohmann::json* previous) {
   if (ctx.admin || !isRbac(type) || !deps.auth.checkEscalation || !authorizer) return {};
   std::weak_ptr<Impl> weak = weak_from_this();
   RbacObjectsFn objects = [weak](const std::string& kind) -> std::vector<nlohmann::json> {
     auto self = weak.lock();
     return self ? self->rbacObjects(kind) : std::vector<nlohmann::json>{};
   };
-  return deps.auth.checkEscalation(*authorizer, ctx.user, object, objects);
+  return deps.auth.checkEscalation(*authorizer, ctx.user, object, previous, objects);
 }
 
 Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceType& type, const nlohmann::json* current,
@@ -695,9 +697,9 @@ Result<nlohmann::json> createLocked(ApiServer::Impl& s, Ctx& ctx, const Resource
   if (!next) return next;
   if (isRbac(type) && !ctx.admin) {
     lock.unlock();
-    std::string denied = s.escalationCheck(ctx, type, *next);
+    std::string denied = s.escalationCheck(ctx, type, *next, nullptr);
     lock.lock();
-    if (!denied.empty()) return reject(errors::forbidden(type.group, type.resource, name, denied));
+    if (!denied.empty()) return reject(errors::forbiddenWithMessage(type.group, type.resource, name, denied));
     if (s.find(type.storageKey, key)) return reject(errors::alreadyExists(type.group, type.resource, name));
   }
   if (ctx.dryRun) return next;
@@ -710,10 +712,11 @@ Result<nlohmann::json> createLocked(ApiServer::Impl& s, Ctx& ctx, const Resource
 Result<nlohmann::json> updateLocked(ApiServer::Impl& s, Ctx& ctx, const ResourceType& type, const std::string& key,
                                     const ObjPtr& current, nlohmann::json next, StoreLock& lock) {
   if (isRbac(type) && !ctx.admin) {
+    nlohmann::json previous = s.toView(type, *current);
     lock.unlock();
-    std::string denied = s.escalationCheck(ctx, type, next);
+    std::string denied = s.escalationCheck(ctx, type, next, &previous);
     lock.lock();
-    if (!denied.empty()) return reject(errors::forbidden(type.group, type.resource, ctx.info.name, denied));
+    if (!denied.empty()) return reject(errors::forbiddenWithMessage(type.group, type.resource, ctx.info.name, denied));
     if (s.find(type.storageKey, key) != current) {
       return reject(errors::staleConflict(type.group, type.resource, ctx.info.name));
     }
@@ -875,6 +878,7 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
                                                      ") does not match the name on the URL (" + ctx.info.name + ")"));
     }
     if (type.namespaced) meta["namespace"] = ctx.info.ns;
+    if (type.hasStatus()) patch.erase("status");
     auto outcome = deps.merge.serverSideApply(nlohmann::json(), patch, ctx.manager, force, type.apiVersion(), "", now());
     if (!outcome) {
       lock.unlock();
@@ -911,6 +915,8 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
       lock.unlock();
       return respondError(ctx.ex, errors::staleConflict(type.group, type.resource, ctx.info.name));
     }
+    // kube resets status on the main endpoint of a resource with a status subresource.
+    if (sub.empty() && type.hasStatus()) patch.erase("status");
     auto outcome = deps.merge.serverSideApply(curView, patch, ctx.manager, force, type.apiVersion(), sub, now());
     if (!outcome) {
       lock.unlock();
@@ -1091,26 +1097,10 @@ void ApiServer::Impl::doTokenRequest(Ctx& ctx) {
   if (!body.is_object()) body = nlohmann::json::object();
   nlohmann::json spec = body.value("spec", nlohmann::json::object());
   if (!spec.is_object()) spec = nlohmann::json::object();
-  std::int64_t seconds = 3600;
-  if (spec.contains("expirationSeconds") && !spec["expirationSeconds"].is_null()) {
-    if (!spec["expirationSeconds"].is_number_integer()) {
-      return respondError(ctx.ex, errors::badRequest("TokenRequest in version \"v1\" cannot be handled as a TokenRequest: "
-                                                     "json: cannot unmarshal " + std::string(goJsonType(spec["expirationSeconds"])) +
-                                                     " into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64"));
-    }
-    seconds = spec["expirationSeconds"].get<std::int64_t>();
-  }
   const std::string& name = ctx.info.name;
-  if (seconds < 600) {
-    return respondError(ctx.ex, errors::invalid("authentication.k8s.io", "TokenRequest", name,
-                                                {FieldError::invalid("spec.expirationSeconds", seconds,
-                                                                     "may not specify a duration less than 10 minutes")}));
-  }
-  if (seconds > (std::int64_t(1) << 32)) {
-    return respondError(ctx.ex, errors::invalid("authentication.k8s.io", "TokenRequest", name,
-                                                {FieldError::invalid("spec.expirationSeconds", seconds,
-                                                                     "may not specify a duration larger than 2^32 seconds")}));
-  }
+  auto expiration = tokenRequestExpiration(body);
+  if (!expiration) return respondError(ctx.ex, apiErrorFrom(expiration.error()));
+  std::int64_t seconds = expiration->count();
   std::vector<std::string> audiences;
   if (spec.contains("audiences") && spec["audiences"].is_array()) {
     for (const auto& a : spec["audiences"]) {

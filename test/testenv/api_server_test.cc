@@ -454,10 +454,13 @@ TEST_CASE("ApiServer: RBAC writes pass the escalation check", "[testenv][auth]")
   FakeWorld world;
   auto deps = world.deps();
   std::string seen;
-  deps.auth.checkEscalation = [&](Authorizer&, const UserInfo& user, const nlohmann::json& object, const RbacObjectsFn& objects) {
+  deps.auth.checkEscalation = [&](Authorizer&, const UserInfo& user, const nlohmann::json& object, const nlohmann::json*,
+                                  const RbacObjectsFn& objects) {
     seen = user.name + ":" + object["metadata"]["name"].get<std::string>();
     CHECK_FALSE(objects("ClusterRole").empty());  // the store answers while the request is in flight
-    return std::string("user \"alice\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held");
+    return std::string(
+        "clusterroles.rbac.authorization.k8s.io \"big\" is forbidden: user \"alice\" (groups=[\"system:authenticated\"]) "
+        "is attempting to grant RBAC permissions not currently held");
   };
   ApiServer server(Harness::defaultOptions(), deps);
   auto ex = std::make_shared<rio::testing::FakeExchange>();

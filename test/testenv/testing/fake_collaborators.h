@@ -177,6 +177,8 @@ struct FakeWorld {
     d.auth.authenticate = [t](const http::ServerRequest& r) { return bearerAuthenticate(r, *t); };
     auto a = authorizer;
     d.auth.makeAuthorizer = [a](RbacObjectsFn) -> std::shared_ptr<Authorizer> { return a; };
+    d.auth.checkEscalation = [](Authorizer&, const UserInfo&, const nlohmann::json&, const nlohmann::json*,
+                                const RbacObjectsFn&) { return std::string(); };
     return d;
   }
 };
