@@ -104,6 +104,25 @@ struct Harness {
     world.scheduler->runDue();
     if (demoNamespace) post("/api/v1/namespaces", R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
   }
+  /// The real merge.h and auth.h implementations (only clock and timers are fakes); the admin
+  /// and alice tokens are registered with the real token authority.
+  struct Real {};
+  Harness(Real, ApiServerOptions options = defaultOptions()) {
+    ApiServerDeps d;
+    d.clock = world.clock;
+    d.scheduler = world.scheduler;
+    server = std::make_unique<ApiServer>(std::move(options), std::move(d));
+    UserInfo admin;
+    admin.name = "admin";
+    admin.groups = {"system:masters", "system:authenticated"};
+    server->tokens().addStaticToken("admin-token", admin);
+    UserInfo alice;
+    alice.name = "alice";
+    alice.groups = {"system:authenticated"};
+    server->tokens().addStaticToken("alice-token", alice);
+    world.scheduler->runDue();
+    post("/api/v1/namespaces", R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
+  }
   Harness(ApiServerOptions options, MergeFunctions merge) {
     server = std::make_unique<ApiServer>(std::move(options), world.deps(std::move(merge)));
     world.scheduler->runDue();
