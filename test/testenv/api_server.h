@@ -201,6 +201,9 @@ class ApiServer {
   std::uint64_t resourceVersion() const;
   /// The token authority (admin tokens, issued service-account tokens).
   TokenAuthority& tokens();
+  /// "host:port" the server is reachable at, once bound: /api advertises it and the seeded
+  /// `kubernetes` Endpoints point at it.
+  void setServerAddress(const std::string& address);
 
   // ---- Fault injection (also reachable through /_testenv/faults, admin only).
 

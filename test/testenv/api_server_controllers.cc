@@ -97,20 +97,7 @@ void ApiServer::Impl::seed() {
                   {{"clusterIP", firstIp},
                    {"ports", {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}}},
                 kApiServerManager, "");
-    std::string address = opts.serverAddress;
-    auto colon = address.rfind(':');
-    int port = 6443;
-    try {
-      if (colon != std::string::npos) port = std::stoi(address.substr(colon + 1));
-    } catch (...) {
-    }
-    std::string host = colon == std::string::npos ? address : address.substr(0, colon);
-    if (!parseIpv4(host)) host = "127.0.0.1";
-    systemWrite(*builtin("", "endpoints"),
-                {{"metadata", {{"name", "kubernetes"}, {"namespace", "default"}}},
-                 {"subsets",
-                  {{{"addresses", {{{"ip", host}}}}, {"ports", {{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}},
-                kApiServerManager, "");
+    writeKubernetesEndpoints();
   }
   if (sim.nodes > 0) {
     auto podCidr = parseCidr(opts.podCidr);
@@ -215,6 +202,32 @@ void ApiServer::Impl::seed() {
                          {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}));
     admin.push_back(policyRule({"authorization.k8s.io"}, {"localsubjectaccessreviews"}, {"create"}));
     role("admin", admin);
+  }
+}
+
+void ApiServer::Impl::writeKubernetesEndpoints() {
+  std::string address = opts.serverAddress;
+  auto colon = address.rfind(':');
+  int port = 6443;
+  try {
+    if (colon != std::string::npos) port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+  }
+  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
+  if (!parseIpv4(host) || host == "0.0.0.0") host = "127.0.0.1";
+  systemWrite(*builtin("", "endpoints"),
+              {{"metadata", {{"name", "kubernetes"}, {"namespace", "default"},
+                             {"labels", {{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
+               {"subsets",
+                {{{"addresses", {{{"ip", host}}}}, {"ports", {{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}},
+              kApiServerManager, "");
+}
+
+void ApiServer::setServerAddress(const std::string& address) {
+  StoreLock lock(impl_.get());
+  impl_->opts.serverAddress = address;
+  if (impl_->opts.simulation.seedNamespaces && impl_->find("/namespaces", objectKey("", "default"))) {
+    impl_->writeKubernetesEndpoints();
   }
 }
 

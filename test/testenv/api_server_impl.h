@@ -186,6 +186,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
 
   // ---- simulated controllers (api_server_controllers.cc); mu held unless noted
   void seed();
+  void writeKubernetesEndpoints();
   void afterWrite(const ResourceType& type, const ObjPtr& before, const ObjPtr& after);
   void afterRemove(const ResourceType& type, const nlohmann::json& removed);
   void onNamespaceCreated(const std::string& ns);

@@ -8,6 +8,7 @@
 #include "test/testenv/api_server_impl.h"
 #include "test/testenv/defaults.h"
 #include "test/testenv/object_util.h"
+#include "test/testenv/protobuf.h"
 #include "test/testenv/table.h"
 #include "test/testenv/token_authority.h"
 #include "test/testenv/validation.h"
@@ -230,6 +231,18 @@ Result<nlohmann::json> ApiServer::Impl::decodeBody(Ctx& ctx, const ResourceType&
     auto y = yamlToJson(req.body);
     if (!y) return reject(errors::badRequest("error converting YAML to JSON: " + y.error().message()));
     obj = std::move(*y);
+  } else if (ct == kProtobufContentType) {
+    auto p = decodeKubeProtobuf(req.body);
+    if (!p) {
+      if (p.error().kind() == ErrorKind::kInvalid) {
+        ApiError e = errors::unsupportedMediaType({"application/json", "application/yaml"});
+        e.status["message"] = e.message() + " (" + p.error().message() + ")";
+        return reject(e);
+      }
+      return reject(errors::badRequest("the object provided is unrecognized (must be of type " + type.kind + "): " +
+                                       p.error().message()));
+    }
+    obj = std::move(*p);
   } else {
     return reject(errors::unsupportedMediaType({"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}));
   }
@@ -973,7 +986,13 @@ Result<DeleteOptions> parseDeleteOptions(const Ctx& ctx) {
   if (auto p = queryParam(ctx.req, "propagationPolicy")) o.propagation = *p;
   if (queryParam(ctx.req, "orphanDependents").value_or("") == "true") o.propagation = "Orphan";
   if (!ctx.req.body.empty()) {
-    auto body = nlohmann::json::parse(ctx.req.body, nullptr, false);
+    nlohmann::json body;
+    if (mediaType(ctx.req) == kProtobufContentType) {
+      auto p = decodeKubeProtobuf(ctx.req.body);
+      body = p ? *p : nlohmann::json(nullptr);
+    } else {
+      body = nlohmann::json::parse(ctx.req.body, nullptr, false);
+    }
     if (body.is_discarded() || !body.is_object()) return reject(errors::badRequest("the body of the request must be DeleteOptions"));
     if (body.contains("propagationPolicy") && body["propagationPolicy"].is_string()) {
       o.propagation = body["propagationPolicy"].get<std::string>();
@@ -1091,6 +1110,11 @@ void ApiServer::Impl::doTokenRequest(Ctx& ctx) {
     auto y = yamlToJson(req.body);
     if (!y) return respondError(ctx.ex, errors::badRequest("error converting YAML to JSON: " + y.error().message()));
     body = std::move(*y);
+  } else if (ct == kProtobufContentType) {
+    auto p = decodeKubeProtobuf(req.body);
+    if (!p) return respondError(ctx.ex, errors::badRequest("the object provided is unrecognized (must be of type TokenRequest): " +
+                                                           p.error().message()));
+    body = std::move(*p);
   } else {
     return respondError(ctx.ex, errors::unsupportedMediaType({"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}));
   }
