@@ -7,12 +7,9 @@ namespace {
 
 nlohmann::json statusJson(int code, const std::string& reason, const std::string& message,
                           std::optional<nlohmann::json> details) {
-  nlohmann::json j = {{"kind", "Status"},
-                      {"apiVersion", "v1"},
-                      {"metadata", nlohmann::json::object()},
-                      {"status", "Failure"},
-                      {"message", message},
-                      {"code", code}};
+  nlohmann::json j = {
+      {"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
+      {"status", "Failure"}, {"message", message}, {"code", code}};
   if (!reason.empty()) j["reason"] = reason;
   if (details) j["details"] = *details;
   return j;
@@ -57,11 +54,21 @@ std::string goQuote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -96,20 +103,37 @@ FieldError FieldError::typeInvalid(std::string field, nlohmann::json value, std:
   return {Type::kTypeInvalid, std::move(field), std::move(value), std::move(detail)};
 }
 FieldError FieldError::tooLong(std::string field, std::size_t max) {
-  return {Type::kTooLong, std::move(field), nullptr, "may not be more than " + std::to_string(max) + " bytes"};
+  return {Type::kTooLong, std::move(field), nullptr,
+          "may not be more than " + std::to_string(max) + " bytes"};
 }
 
 std::string FieldError::body() const {
   std::string s;
   switch (type) {
-    case Type::kRequired: s = "Required value"; break;
-    case Type::kForbidden: s = "Forbidden"; break;
-    case Type::kTooLong: s = "Too long"; break;
-    case Type::kTooMany: s = "Too many"; break;
-    case Type::kInvalid: s = "Invalid value: " + (rawValue ? *rawValue : renderValue(value)); break;
-    case Type::kTypeInvalid: s = "Invalid value: " + renderValue(value); break;
-    case Type::kNotSupported: s = "Unsupported value: " + renderValue(value); break;
-    case Type::kDuplicate: s = "Duplicate value: " + renderValue(value); break;
+    case Type::kRequired:
+      s = "Required value";
+      break;
+    case Type::kForbidden:
+      s = "Forbidden";
+      break;
+    case Type::kTooLong:
+      s = "Too long";
+      break;
+    case Type::kTooMany:
+      s = "Too many";
+      break;
+    case Type::kInvalid:
+      s = "Invalid value: " + (rawValue ? *rawValue : renderValue(value));
+      break;
+    case Type::kTypeInvalid:
+      s = "Invalid value: " + renderValue(value);
+      break;
+    case Type::kNotSupported:
+      s = "Unsupported value: " + renderValue(value);
+      break;
+    case Type::kDuplicate:
+      s = "Duplicate value: " + renderValue(value);
+      break;
   }
   if (!detail.empty()) s += ": " + detail;
   return s;
@@ -117,20 +141,32 @@ std::string FieldError::body() const {
 
 std::string FieldError::causeReason() const {
   switch (type) {
-    case Type::kInvalid: return "FieldValueInvalid";
-    case Type::kRequired: return "FieldValueRequired";
-    case Type::kForbidden: return "FieldValueForbidden";
-    case Type::kNotSupported: return "FieldValueNotSupported";
-    case Type::kDuplicate: return "FieldValueDuplicate";
-    case Type::kTooLong: return "FieldValueTooLong";
-    case Type::kTooMany: return "FieldValueTooMany";
-    case Type::kTypeInvalid: return "FieldValueTypeInvalid";
+    case Type::kInvalid:
+      return "FieldValueInvalid";
+    case Type::kRequired:
+      return "FieldValueRequired";
+    case Type::kForbidden:
+      return "FieldValueForbidden";
+    case Type::kNotSupported:
+      return "FieldValueNotSupported";
+    case Type::kDuplicate:
+      return "FieldValueDuplicate";
+    case Type::kTooLong:
+      return "FieldValueTooLong";
+    case Type::kTooMany:
+      return "FieldValueTooMany";
+    case Type::kTypeInvalid:
+      return "FieldValueTypeInvalid";
   }
   return "FieldValueInvalid";
 }
 
-std::string ApiError::reason() const { return status.is_object() ? status.value("reason", "") : ""; }
-std::string ApiError::message() const { return status.is_object() ? status.value("message", "") : ""; }
+std::string ApiError::reason() const {
+  return status.is_object() ? status.value("reason", "") : "";
+}
+std::string ApiError::message() const {
+  return status.is_object() ? status.value("message", "") : "";
+}
 
 namespace errors {
 
@@ -139,21 +175,26 @@ ApiError notFound(const std::string& group, const std::string& resource, const s
               details(group, resource, name));
 }
 
-ApiError alreadyExists(const std::string& group, const std::string& resource, const std::string& name) {
-  return make(409, "AlreadyExists", qualified(group, resource) + " " + goQuote(name) + " already exists",
+ApiError alreadyExists(const std::string& group, const std::string& resource,
+                       const std::string& name) {
+  return make(409, "AlreadyExists",
+              qualified(group, resource) + " " + goQuote(name) + " already exists",
               details(group, resource, name));
 }
 
 ApiError conflict(const std::string& group, const std::string& resource, const std::string& name,
                   const std::string& detail) {
   return make(409, "Conflict",
-              "Operation cannot be fulfilled on " + qualified(group, resource) + " " + goQuote(name) + ": " + detail,
+              "Operation cannot be fulfilled on " + qualified(group, resource) + " " +
+                  goQuote(name) + ": " + detail,
               details(group, resource, name));
 }
 
-ApiError staleConflict(const std::string& group, const std::string& resource, const std::string& name) {
+ApiError staleConflict(const std::string& group, const std::string& resource,
+                       const std::string& name) {
   return conflict(group, resource, name,
-                  "the object has been modified; please apply your changes to the latest version and try again");
+                  "the object has been modified; please apply your changes to the latest version "
+                  "and try again");
 }
 
 ApiError invalid(const std::string& group, const std::string& kind, const std::string& name,
@@ -164,7 +205,8 @@ ApiError invalid(const std::string& group, const std::string& kind, const std::s
   for (std::size_t i = 0; i < errs.size(); ++i) {
     std::string one = errs[i].field + ": " + errs[i].body();
     list += (i ? ", " : "") + one;
-    causes.push_back({{"reason", errs[i].causeReason()}, {"message", errs[i].body()}, {"field", errs[i].field}});
+    causes.push_back(
+        {{"reason", errs[i].causeReason()}, {"message", errs[i].body()}, {"field", errs[i].field}});
   }
   if (errs.size() > 1) list = "[" + list + "]";
   nlohmann::json d = details(group, kind, name);
@@ -178,8 +220,9 @@ ApiError badRequest(const std::string& message) { return make(400, "BadRequest",
 ApiError unsupportedMediaType(const std::vector<std::string>& accepted) {
   std::string list;
   for (std::size_t i = 0; i < accepted.size(); ++i) list += (i ? ", " : "") + accepted[i];
-  return make(415, "UnsupportedMediaType",
-              "the body of the request was in an unknown format - accepted media types include: " + list);
+  return make(
+      415, "UnsupportedMediaType",
+      "the body of the request was in an unknown format - accepted media types include: " + list);
 }
 
 ApiError notAcceptable(const std::vector<std::string>& accepted) {
@@ -189,12 +232,14 @@ ApiError notAcceptable(const std::vector<std::string>& accepted) {
 }
 
 ApiError methodNotAllowed() {
-  return make(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+  return make(405, "MethodNotAllowed",
+              "the server does not allow this method on the requested resource",
               nlohmann::json::object());
 }
 
 ApiError resourceNotFound() {
-  return make(404, "NotFound", "the server could not find the requested resource", nlohmann::json::object());
+  return make(404, "NotFound", "the server could not find the requested resource",
+              nlohmann::json::object());
 }
 
 ApiError forbidden(const std::string& group, const std::string& resource, const std::string& name,
@@ -210,15 +255,16 @@ ApiError forbidden(const std::string& group, const std::string& resource, const 
   return make(403, "Forbidden", prefix + message, details(group, resource, name));
 }
 
-ApiError forbiddenWithMessage(const std::string& group, const std::string& resource, const std::string& name,
-                              const std::string& message) {
+ApiError forbiddenWithMessage(const std::string& group, const std::string& resource,
+                              const std::string& name, const std::string& message) {
   return make(403, "Forbidden", message, details(group, resource, name));
 }
 
 ApiError unauthorized() { return make(401, "Unauthorized", "Unauthorized"); }
 
 ApiError requestEntityTooLarge(std::size_t limit) {
-  return make(413, "RequestEntityTooLarge", "Request entity too large: limit is " + std::to_string(limit));
+  return make(413, "RequestEntityTooLarge",
+              "Request entity too large: limit is " + std::to_string(limit));
 }
 
 ApiError internal(const std::string& message) {

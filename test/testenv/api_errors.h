@@ -14,13 +14,22 @@ namespace rio::testenv {
 
 /// One validation failure on one field.
 struct FieldError {
-  enum class Type { kInvalid, kRequired, kForbidden, kNotSupported, kDuplicate, kTooLong, kTooMany, kTypeInvalid };
+  enum class Type {
+    kInvalid,
+    kRequired,
+    kForbidden,
+    kNotSupported,
+    kDuplicate,
+    kTooLong,
+    kTooMany,
+    kTypeInvalid
+  };
   FieldError() = default;
   FieldError(Type t, std::string f, nlohmann::json v, std::string d)
       : type(t), field(std::move(f)), value(std::move(v)), detail(std::move(d)) {}
 
   Type type = Type::kInvalid;
-  std::string field;  // "metadata.name", "spec.ports[0].port"
+  std::string field;     // "metadata.name", "spec.ports[0].port"
   nlohmann::json value;  // the offending value (kInvalid, kNotSupported, kDuplicate, kTypeInvalid)
   std::string detail;
   /// Printed instead of `value` when set (Go renders some values unquoted, e.g. `0x0`).
@@ -29,7 +38,8 @@ struct FieldError {
   static FieldError invalid(std::string field, nlohmann::json value, std::string detail);
   static FieldError required(std::string field, std::string detail = {});
   static FieldError forbidden(std::string field, std::string detail);
-  static FieldError notSupported(std::string field, nlohmann::json value, const std::vector<std::string>& supported);
+  static FieldError notSupported(std::string field, nlohmann::json value,
+                                 const std::vector<std::string>& supported);
   static FieldError duplicate(std::string field, nlohmann::json value);
   static FieldError typeInvalid(std::string field, nlohmann::json value, std::string detail);
   static FieldError tooLong(std::string field, std::size_t max);
@@ -56,12 +66,14 @@ namespace errors {
 /// `configmaps "missing" not found`, details {name, group, kind: <plural>}.
 ApiError notFound(const std::string& group, const std::string& resource, const std::string& name);
 /// `configmaps "c1" already exists`.
-ApiError alreadyExists(const std::string& group, const std::string& resource, const std::string& name);
+ApiError alreadyExists(const std::string& group, const std::string& resource,
+                       const std::string& name);
 /// `Operation cannot be fulfilled on configmaps "c1": <detail>` (409 Conflict).
 ApiError conflict(const std::string& group, const std::string& resource, const std::string& name,
                   const std::string& detail);
 /// The stale-resourceVersion Conflict (cm-update-stale-409.txt).
-ApiError staleConflict(const std::string& group, const std::string& resource, const std::string& name);
+ApiError staleConflict(const std::string& group, const std::string& resource,
+                       const std::string& name);
 /// `ConfigMap "Bad_Name" is invalid: metadata.name: ...` with one cause per error (422).
 ApiError invalid(const std::string& group, const std::string& kind, const std::string& name,
                  const FieldErrors& errors);
@@ -77,8 +89,8 @@ ApiError resourceNotFound();
 ApiError forbidden(const std::string& group, const std::string& resource, const std::string& name,
                    const std::string& message);
 /// 403 with a complete message (the escalation check's).
-ApiError forbiddenWithMessage(const std::string& group, const std::string& resource, const std::string& name,
-                              const std::string& message);
+ApiError forbiddenWithMessage(const std::string& group, const std::string& resource,
+                              const std::string& name, const std::string& message);
 ApiError unauthorized();
 /// 413 "Request entity too large: limit is 3145728".
 ApiError requestEntityTooLarge(std::size_t limit);

@@ -36,14 +36,18 @@ std::vector<std::string> splitPath(const std::string& path) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
-bool truthy(const std::optional<std::string>& v) { return v && (*v == "1" || *v == "true" || *v == "True"); }
+bool truthy(const std::optional<std::string>& v) {
+  return v && (*v == "1" || *v == "true" || *v == "True");
+}
 
 bool isWriteVerb(const std::string& verb) {
-  return verb == "create" || verb == "update" || verb == "patch" || verb == "delete" || verb == "deletecollection";
+  return verb == "create" || verb == "update" || verb == "patch" || verb == "delete" ||
+         verb == "deletecollection";
 }
 
 /// Wraps the server's exchange to record the status code of the answer once.
@@ -144,8 +148,12 @@ RequestInfo parseRequestInfo(const http::ServerRequest& request) {
     rest.erase(rest.begin());
   } else {
     const std::string& m = request.method;
-    verb = m == "POST" ? "create" : (m == "GET" || m == "HEAD") ? "get" : m == "PUT" ? "update"
-         : m == "PATCH" ? "patch" : m == "DELETE" ? "delete" : "";
+    verb = m == "POST"                   ? "create"
+           : (m == "GET" || m == "HEAD") ? "get"
+           : m == "PUT"                  ? "update"
+           : m == "PATCH"                ? "patch"
+           : m == "DELETE"               ? "delete"
+                                         : "";
   }
   if (!rest.empty() && rest[0] == "namespaces") {
     if (rest.size() > 1) {
@@ -179,7 +187,8 @@ RequestInfo parseRequestInfo(const http::ServerRequest& request) {
 
 // ---------------------------------------------------------------- statistics and faults
 
-std::uint64_t RequestStats::count(const std::string& verb, const std::string& resource, int code) const {
+std::uint64_t RequestStats::count(const std::string& verb, const std::string& resource,
+                                  int code) const {
   std::uint64_t n = 0;
   for (const auto& [key, c] : counts) {
     const auto& [v, r, k] = key;
@@ -203,11 +212,15 @@ nlohmann::json RequestStats::toJson() const {
 nlohmann::json FaultConfig::toJson() const {
   nlohmann::json errs = nlohmann::json::array();
   for (const auto& e : errors) {
-    errs.push_back({{"code", e.code}, {"rate", e.rate}, {"verb", e.verb}, {"resource", e.resource},
+    errs.push_back({{"code", e.code},
+                    {"rate", e.rate},
+                    {"verb", e.verb},
+                    {"resource", e.resource},
                     {"retryAfterSeconds", e.retryAfterSeconds}});
   }
   nlohmann::json j = {{"blackhole", blackhole}, {"latencyMs", latency.count()}, {"errors", errs}};
-  j["closeWatchesAfterEvents"] = closeWatchesAfterEvents ? nlohmann::json(*closeWatchesAfterEvents) : nlohmann::json();
+  j["closeWatchesAfterEvents"] =
+      closeWatchesAfterEvents ? nlohmann::json(*closeWatchesAfterEvents) : nlohmann::json();
   return j;
 }
 
@@ -258,7 +271,9 @@ ApiServer::Impl::Impl(ApiServerOptions options, ApiServerDeps d)
   if (!a.tokens) a.tokens = std::shared_ptr<TokenAuthority>(makeTokenAuthority(deps.clock));
   if (!a.authenticate) {
     std::shared_ptr<TokenAuthority> tokens = a.tokens;
-    a.authenticate = [tokens](const http::ServerRequest& r) { return testenv::authenticate(r, *tokens); };
+    a.authenticate = [tokens](const http::ServerRequest& r) {
+      return testenv::authenticate(r, *tokens);
+    };
   }
   if (!a.makeAuthorizer) {
     a.makeAuthorizer = [](RbacObjectsFn objects) -> std::shared_ptr<Authorizer> {
@@ -266,8 +281,9 @@ ApiServer::Impl::Impl(ApiServerOptions options, ApiServerDeps d)
     };
   }
   if (!a.checkEscalation) {
-    a.checkEscalation = [](Authorizer& authorizer, const UserInfo& user, const nlohmann::json& object,
-                           const nlohmann::json* previous, const RbacObjectsFn& objects) {
+    a.checkEscalation = [](Authorizer& authorizer, const UserInfo& user,
+                           const nlohmann::json& object, const nlohmann::json* previous,
+                           const RbacObjectsFn& objects) {
       return testenv::checkEscalation(authorizer, user, object, previous, objects);
     };
   }
@@ -278,7 +294,8 @@ ApiServer::Impl::Impl(ApiServerOptions options, ApiServerDeps d)
   if (!cidr) cidr = parseCidr("10.96.0.0/12");
   serviceBase = cidr->base;
   serviceSize = static_cast<std::uint32_t>(std::min<std::uint64_t>(cidr->size(), 1u << 24));
-  allocatedIps.insert(serviceBase);  // the network address; the kubernetes Service takes the first host
+  allocatedIps.insert(
+      serviceBase);  // the network address; the kubernetes Service takes the first host
 }
 
 ApiServer::ApiServer(ApiServerOptions options, ApiServerDeps deps)
@@ -300,7 +317,9 @@ ApiServer::~ApiServer() {
 }
 
 http::Handler ApiServer::handler() {
-  return [this](http::ServerRequest request, http::ExchangePtr exchange) { handle(std::move(request), std::move(exchange)); };
+  return [this](http::ServerRequest request, http::ExchangePtr exchange) {
+    handle(std::move(request), std::move(exchange));
+  };
 }
 
 void ApiServer::handle(http::ServerRequest request, http::ExchangePtr exchange) {
@@ -323,17 +342,21 @@ void ApiServer::Impl::post(std::chrono::milliseconds delay, std::function<void(I
 }
 
 void ApiServer::Impl::respondError(const http::ExchangePtr& ex, const ApiError& error) {
-  http::Headers headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}};
+  http::Headers headers = {{"Content-Type", "application/json"},
+                           {"Cache-Control", "no-cache, private"}};
   for (const auto& h : error.headers) headers.push_back(h);
   ex->respond(error.code, std::move(headers),
               error.status.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void ApiServer::Impl::respondJson(Ctx& ctx, int code, const nlohmann::json& body, http::Headers extra) {
-  http::Headers headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}};
+void ApiServer::Impl::respondJson(Ctx& ctx, int code, const nlohmann::json& body,
+                                  http::Headers extra) {
+  http::Headers headers = {{"Content-Type", "application/json"},
+                           {"Cache-Control", "no-cache, private"}};
   for (const auto& w : ctx.warnings) headers.push_back({"Warning", "299 - " + goQuote(w)});
   for (auto& h : extra) headers.push_back(std::move(h));
-  ctx.ex->respond(code, std::move(headers), body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  ctx.ex->respond(code, std::move(headers),
+                  body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void ApiServer::Impl::account(const RequestRecord& record) {
@@ -364,7 +387,8 @@ std::optional<ApiError> ApiServer::Impl::injectedError(const RequestInfo& info) 
   return std::nullopt;
 }
 
-void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exchange, bool internal) {
+void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exchange,
+                             bool internal) {
   try {
     auto ctx = std::make_shared<Ctx>();
     ctx->info = parseRequestInfo(request);
@@ -378,14 +402,16 @@ void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exch
       auto started = deps.clock->now();
       std::weak_ptr<Impl> weak = weak_from_this();
       std::weak_ptr<Ctx> weakCtx = ctx;
-      exchange = std::make_shared<RecordingExchange>(std::move(exchange), [weak, weakCtx, record, started](int code) {
-        auto self = weak.lock();
-        if (!self) return;
-        record->code = code;
-        if (auto c = weakCtx.lock()) record->user = c->user.name;
-        record->latency = std::chrono::duration_cast<std::chrono::microseconds>(self->deps.clock->now() - started);
-        self->account(*record);
-      });
+      exchange = std::make_shared<RecordingExchange>(
+          std::move(exchange), [weak, weakCtx, record, started](int code) {
+            auto self = weak.lock();
+            if (!self) return;
+            record->code = code;
+            if (auto c = weakCtx.lock()) record->user = c->user.name;
+            record->latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                self->deps.clock->now() - started);
+            self->account(*record);
+          });
     }
     ctx->req = std::move(request);
     ctx->ex = exchange;
@@ -438,13 +464,16 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
         return;
       }
       ctx.user = *user;
-      ctx.admin = std::find(user->groups.begin(), user->groups.end(), "system:masters") != user->groups.end();
+      ctx.admin = std::find(user->groups.begin(), user->groups.end(), "system:masters") !=
+                  user->groups.end();
     }
     bool adminPath = ctx.req.path == "/_testenv" || ctx.req.path.rfind("/_testenv/", 0) == 0;
     if (adminPath) {
       if (!ctx.admin) {
-        respondError(ctx.ex, errors::forbidden("", "", "", "User " + goQuote(ctx.user.name) + " cannot " +
-                                                              ctx.info.verb + " path " + goQuote(ctx.req.path)));
+        respondError(ctx.ex,
+                     errors::forbidden("", "", "",
+                                       "User " + goQuote(ctx.user.name) + " cannot " +
+                                           ctx.info.verb + " path " + goQuote(ctx.req.path)));
         return;
       }
       dispatchAdmin(ctx);
@@ -472,7 +501,8 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
       if (!d.allowed) {
         std::string msg = d.reason;
         if (msg.empty()) msg = forbiddenMessage(ctx.user, attrs);
-        respondError(ctx.ex, errors::forbidden(ctx.info.group, ctx.info.resource, ctx.info.rbacName, msg));
+        respondError(ctx.ex,
+                     errors::forbidden(ctx.info.group, ctx.info.resource, ctx.info.rbacName, msg));
         return;
       }
     }
@@ -486,11 +516,12 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
 
 void ApiServer::Impl::dispatchNonResource(Ctx& ctx) {
   const std::string& path = ctx.req.path;
-  std::string trimmed = path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
+  std::string trimmed =
+      path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
   auto parts = splitPath(trimmed);
   if (ctx.req.method != "GET" && ctx.req.method != "HEAD") {
-    respondError(ctx.ex, parts.empty() || trimmed == "/version" || parts[0] == "api" || parts[0] == "apis" ||
-                                 parts[0] == "openapi"
+    respondError(ctx.ex, parts.empty() || trimmed == "/version" || parts[0] == "api" ||
+                                 parts[0] == "apis" || parts[0] == "openapi"
                              ? errors::methodNotAllowed()
                              : errors::resourceNotFound());
     return;
@@ -505,7 +536,9 @@ void ApiServer::Impl::dispatchNonResource(Ctx& ctx) {
       StoreLock lock(this);
       doc = discovery::aggregated(registry, core);
     }
-    ctx.ex->respond(200, {{"Content-Type", discovery::kAggregatedContentType}, {"Cache-Control", "public"}}, doc.dump());
+    ctx.ex->respond(
+        200, {{"Content-Type", discovery::kAggregatedContentType}, {"Cache-Control", "public"}},
+        doc.dump());
   };
   if (trimmed == "/version") {
     respondJson(ctx, 200, discovery::version(opts.gitVersion));
@@ -541,14 +574,18 @@ void ApiServer::Impl::dispatchNonResource(Ctx& ctx) {
     StoreLock lock(this);
     auto doc = discovery::openApiIndex(registry);
     lock.unlock();
-    ctx.ex->respond(200, {{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-cache, private"}},
-                    doc.dump());
+    ctx.ex->respond(
+        200,
+        {{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-cache, private"}},
+        doc.dump());
   } else if (parts.size() >= 3 && parts[0] == "openapi" && parts[1] == "v3") {
     nlohmann::json doc;
     {
       StoreLock lock(this);
-      if (parts.size() == 4 && parts[2] == "api") doc = discovery::openApiDocument(registry, "", parts[3]);
-      if (parts.size() == 5 && parts[2] == "apis") doc = discovery::openApiDocument(registry, parts[3], parts[4]);
+      if (parts.size() == 4 && parts[2] == "api")
+        doc = discovery::openApiDocument(registry, "", parts[3]);
+      if (parts.size() == 5 && parts[2] == "apis")
+        doc = discovery::openApiDocument(registry, parts[3], parts[4]);
     }
     if (doc.is_null()) return respondError(ctx.ex, errors::resourceNotFound());
     bool hashed = ctx.req.query.count("hash") > 0;
@@ -572,7 +609,8 @@ void ApiServer::Impl::dispatchResource(Ctx& ctx) {
   if (!ctx.type) return respondError(ctx.ex, errors::resourceNotFound());
   const ResourceType& type = *ctx.type;
   bool namespacesItself = type.group.empty() && type.resource == "namespaces";
-  if (!type.namespaced && !info.ns.empty() && !namespacesItself) return respondError(ctx.ex, errors::resourceNotFound());
+  if (!type.namespaced && !info.ns.empty() && !namespacesItself)
+    return respondError(ctx.ex, errors::resourceNotFound());
   if (!info.subresource.empty() && !type.hasSubresource(info.subresource)) {
     return respondError(ctx.ex, errors::resourceNotFound());
   }
@@ -589,7 +627,8 @@ void ApiServer::Impl::dispatchResource(Ctx& ctx) {
                                                 {FieldError::tooLong("fieldManager", 128)}));
   }
   if (auto dry = queryParam(ctx.req, "dryRun")) {
-    if (*dry != "All") return respondError(ctx.ex, errors::badRequest("Invalid dryRun value \"" + *dry + "\""));
+    if (*dry != "All")
+      return respondError(ctx.ex, errors::badRequest("Invalid dryRun value \"" + *dry + "\""));
     ctx.dryRun = true;
   }
   const std::string& m = ctx.req.method;
@@ -610,7 +649,8 @@ void ApiServer::Impl::dispatchResource(Ctx& ctx) {
   if (m == "PATCH") return named ? doPatch(ctx) : respondError(ctx.ex, errors::methodNotAllowed());
   if (m == "DELETE") {
     if (named) return doDelete(ctx);
-    if (!type.supportsVerb("deletecollection")) return respondError(ctx.ex, errors::methodNotAllowed());
+    if (!type.supportsVerb("deletecollection"))
+      return respondError(ctx.ex, errors::methodNotAllowed());
     return doDeleteCollection(ctx);
   }
   respondError(ctx.ex, errors::methodNotAllowed());
@@ -630,11 +670,13 @@ ApiServer::Response ApiServer::request(const std::string& method, const std::str
     std::size_t start = 0;
     while (start <= query.size()) {
       auto amp = query.find('&', start);
-      std::string kv = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      std::string kv =
+          query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
       if (!kv.empty()) {
         auto eq = kv.find('=');
-        req.query.emplace(http::urlDecode(kv.substr(0, eq)),
-                          eq == std::string::npos ? std::string() : http::urlDecode(kv.substr(eq + 1)));
+        req.query.emplace(
+            http::urlDecode(kv.substr(0, eq)),
+            eq == std::string::npos ? std::string() : http::urlDecode(kv.substr(eq + 1)));
       }
       if (amp == std::string::npos) break;
       start = amp + 1;
@@ -664,7 +706,8 @@ std::optional<nlohmann::json> ApiServer::get(const kube::Resource& resource, con
   return impl_->toView(*type, *obj);
 }
 
-std::vector<nlohmann::json> ApiServer::list(const kube::Resource& resource, const std::string& ns) const {
+std::vector<nlohmann::json> ApiServer::list(const kube::Resource& resource,
+                                            const std::string& ns) const {
   StoreLock lock(impl_.get());
   std::vector<nlohmann::json> out;
   auto type = impl_->registry.find(resource.group, resource.version, resource.resource);

@@ -30,17 +30,20 @@ namespace rio::testenv {
 /// The merge.h functions the server calls, injectable so engine tests can isolate them. Members
 /// left empty get the real implementation from merge.h.
 struct MergeFunctions {
-  std::function<Expected<nlohmann::json>(const nlohmann::json& original, const nlohmann::json& patch,
-                                         std::string_view apiVersion, std::string_view kind)>
+  std::function<Expected<nlohmann::json>(const nlohmann::json& original,
+                                         const nlohmann::json& patch, std::string_view apiVersion,
+                                         std::string_view kind)>
       strategicMergePatch;
-  std::function<Expected<ApplyOutcome>(const nlohmann::json& live, const nlohmann::json& applied,
-                                       const std::string& manager, bool force, const std::string& apiVersion,
-                                       const std::string& subresource, WallTime now)>
+  std::function<Expected<ApplyOutcome>(
+      const nlohmann::json& live, const nlohmann::json& applied, const std::string& manager,
+      bool force, const std::string& apiVersion, const std::string& subresource, WallTime now)>
       serverSideApply;
-  std::function<nlohmann::json(const nlohmann::json& before, const nlohmann::json& after, const std::string& manager,
-                               const std::string& apiVersion, const std::string& subresource, WallTime now)>
+  std::function<nlohmann::json(const nlohmann::json& before, const nlohmann::json& after,
+                               const std::string& manager, const std::string& apiVersion,
+                               const std::string& subresource, WallTime now)>
       recordUpdate;
-  std::function<nlohmann::json(const std::vector<FieldConflict>& conflicts, const std::string& apiVersion)>
+  std::function<nlohmann::json(const std::vector<FieldConflict>& conflicts,
+                               const std::string& apiVersion)>
       conflictStatus;
 };
 
@@ -53,8 +56,9 @@ struct AuthFunctions {
   std::function<std::shared_ptr<Authorizer>(RbacObjectsFn objects)> makeAuthorizer;
   /// Role/binding writes by non-admins: "" when allowed, else the complete Forbidden message
   /// (`roles.rbac.authorization.k8s.io "r" is forbidden: user ...`). `previous` is null on create.
-  std::function<std::string(Authorizer& authorizer, const UserInfo& user, const nlohmann::json& object,
-                            const nlohmann::json* previous, const RbacObjectsFn& objects)>
+  std::function<std::string(Authorizer& authorizer, const UserInfo& user,
+                            const nlohmann::json& object, const nlohmann::json* previous,
+                            const RbacObjectsFn& objects)>
       checkEscalation;
 };
 
@@ -85,8 +89,9 @@ struct RequestRecord {
   std::string method;
   std::string target;
   std::string user;
-  std::string verb;      // RBAC verb ("get", "list", "watch", "create", ...) or lower-case method
-  std::string resource;  // "configmaps", "deployments.apps", "serviceaccounts/token"; "" non-resource
+  std::string verb;  // RBAC verb ("get", "list", "watch", "create", ...) or lower-case method
+  std::string
+      resource;  // "configmaps", "deployments.apps", "serviceaccounts/token"; "" non-resource
   int code = 0;
   std::chrono::microseconds latency{0};
 };
@@ -126,7 +131,8 @@ struct RequestStats {
   std::uint64_t writes = 0;
 
   /// Sum over matching entries; empty verb/resource and code 0 match anything.
-  std::uint64_t count(const std::string& verb = {}, const std::string& resource = {}, int code = 0) const;
+  std::uint64_t count(const std::string& verb = {}, const std::string& resource = {},
+                      int code = 0) const;
   /// {"total": N, "writes": N, "requests": [{"verb","resource","code","count"}...]}.
   nlohmann::json toJson() const;
 };
@@ -190,13 +196,15 @@ class ApiServer {
     nlohmann::json body;  // null when the body was not JSON
   };
   /// Runs one request synchronously ("POST", "/api/v1/namespaces/demo/configmaps", body).
-  Response request(const std::string& method, const std::string& target, const nlohmann::json& body = nullptr,
+  Response request(const std::string& method, const std::string& target,
+                   const nlohmann::json& body = nullptr,
                    const std::string& contentType = "application/json");
   /// The stored object in its served form, or nullopt.
   std::optional<nlohmann::json> get(const kube::Resource& resource, const std::string& ns,
                                     const std::string& name) const;
   /// Objects of a resource (all namespaces when ns is empty), in key order.
-  std::vector<nlohmann::json> list(const kube::Resource& resource, const std::string& ns = {}) const;
+  std::vector<nlohmann::json> list(const kube::Resource& resource,
+                                   const std::string& ns = {}) const;
   /// The cluster's current resourceVersion.
   std::uint64_t resourceVersion() const;
   /// The token authority (admin tokens, issued service-account tokens).

@@ -86,11 +86,13 @@ void ApiServer::Impl::dispatchAdmin(Ctx& ctx) {
   } else if (p == "/_testenv/deployments/delay" && (m == "PUT" || m == "POST")) {
     auto body = parseBody();
     if (!body) return;
-    if (!body->is_object() || !(*body)["ms"].is_number_integer() || (*body)["ms"].get<long long>() < 0) {
+    if (!body->is_object() || !(*body)["ms"].is_number_integer() ||
+        (*body)["ms"].get<long long>() < 0) {
       return respondError(ctx.ex, errors::badRequest("expected {\"ms\": <non-negative integer>}"));
     }
     StoreLock lock(this);
-    opts.simulation.deploymentReadyDelay = std::chrono::milliseconds((*body)["ms"].get<long long>());
+    opts.simulation.deploymentReadyDelay =
+        std::chrono::milliseconds((*body)["ms"].get<long long>());
     lock.unlock();
     return ok({{"status", "Success"}});
   } else {
@@ -111,7 +113,8 @@ Expected<void> ApiServer::save(const std::string& path) const {
       }
     }
   }
-  nlohmann::json doc = {{"kind", "KubeTestenvState"}, {"version", 1}, {"resourceVersion", rv}, {"objects", objects}};
+  nlohmann::json doc = {
+      {"kind", "KubeTestenvState"}, {"version", 1}, {"resourceVersion", rv}, {"objects", objects}};
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -120,7 +123,8 @@ Expected<void> ApiServer::save(const std::string& path) const {
     out.flush();
     if (!out) return fail(Error::config("cannot write " + tmp));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail(Error::config("cannot rename " + tmp + " to " + path));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail(Error::config("cannot rename " + tmp + " to " + path));
   return {};
 }
 
@@ -159,13 +163,15 @@ Expected<void> ApiServer::load(const std::string& path) {
   s.allocatedIps.insert(s.serviceBase);
   // Resume what was in progress.
   for (const auto& [key, obj] : s.store["/namespaces"]) {
-    if (!metaString(*obj, "deletionTimestamp").empty()) s.scheduleNamespaceCleanup(metaString(*obj, "name"));
+    if (!metaString(*obj, "deletionTimestamp").empty())
+      s.scheduleNamespaceCleanup(metaString(*obj, "name"));
   }
   if (s.store["/namespaces"].empty()) s.store.erase("/namespaces");
   auto crds = s.store.find("apiextensions.k8s.io/customresourcedefinitions");
   if (crds != s.store.end()) {
     for (const auto& [key, obj] : crds->second) {
-      if (!metaString(*obj, "deletionTimestamp").empty()) s.scheduleCrdCleanup(metaString(*obj, "name"));
+      if (!metaString(*obj, "deletionTimestamp").empty())
+        s.scheduleCrdCleanup(metaString(*obj, "name"));
     }
   }
   return {};

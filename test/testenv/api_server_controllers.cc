@@ -13,8 +13,9 @@ namespace {
 const char kControllerManager[] = "kube-controller-manager";
 const char kApiServerManager[] = "kube-apiserver";
 
-nlohmann::json condition(const std::string& type, const std::string& status, const std::string& reason,
-                         const std::string& message, const std::string& now, const nlohmann::json& previous,
+nlohmann::json condition(const std::string& type, const std::string& status,
+                         const std::string& reason, const std::string& message,
+                         const std::string& now, const nlohmann::json& previous,
                          bool withUpdateTime) {
   std::string transition = now;
   if (previous.is_array()) {
@@ -24,7 +25,10 @@ nlohmann::json condition(const std::string& type, const std::string& status, con
       }
     }
   }
-  nlohmann::json c = {{"type", type}, {"status", status}, {"lastTransitionTime", transition}, {"reason", reason},
+  nlohmann::json c = {{"type", type},
+                      {"status", status},
+                      {"lastTransitionTime", transition},
+                      {"reason", reason},
                       {"message", message}};
   if (withUpdateTime) c["lastUpdateTime"] = now;
   return c;
@@ -45,7 +49,8 @@ std::string templateHash(const nlohmann::json& tmpl) {
   return out;
 }
 
-nlohmann::json policyRule(std::vector<std::string> groups, std::vector<std::string> resources, std::vector<std::string> verbs) {
+nlohmann::json policyRule(std::vector<std::string> groups, std::vector<std::string> resources,
+                          std::vector<std::string> verbs) {
   return {{"apiGroups", groups}, {"resources", resources}, {"verbs", verbs}};
 }
 
@@ -57,8 +62,8 @@ nlohmann::json bootstrapMeta(const std::string& name) {
 
 }  // namespace
 
-ObjPtr ApiServer::Impl::systemWrite(const ResourceType& type, nlohmann::json object, const std::string& manager,
-                                    const std::string& subresource) {
+ObjPtr ApiServer::Impl::systemWrite(const ResourceType& type, nlohmann::json object,
+                                    const std::string& manager, const std::string& subresource) {
   Ctx sys;
   sys.manager = manager;
   sys.admin = true;
@@ -88,15 +93,17 @@ void ApiServer::Impl::seed() {
       systemWrite(*nsType, {{"metadata", {{"name", ns}}}}, kApiServerManager, "");
     }
     std::string firstIp = ipv4String(serviceBase + 1);
-    systemWrite(*builtin("", "services"),
-                {{"metadata",
-                  {{"name", "kubernetes"},
-                   {"namespace", "default"},
-                   {"labels", {{"component", "apiserver"}, {"provider", "kubernetes"}}}}},
-                 {"spec",
-                  {{"clusterIP", firstIp},
-                   {"ports", {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}}},
-                kApiServerManager, "");
+    systemWrite(
+        *builtin("", "services"),
+        {{"metadata",
+          {{"name", "kubernetes"},
+           {"namespace", "default"},
+           {"labels", {{"component", "apiserver"}, {"provider", "kubernetes"}}}}},
+         {"spec",
+          {{"clusterIP", firstIp},
+           {"ports",
+            {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", 6443}}}}}}},
+        kApiServerManager, "");
     writeKubernetesEndpoints();
   }
   if (sim.nodes > 0) {
@@ -113,7 +120,8 @@ void ApiServer::Impl::seed() {
         std::uint64_t slice = std::uint64_t(1) << (32 - prefix);
         std::uint64_t offset = static_cast<std::uint64_t>(i - 1) * slice;
         if (offset < podCidr->size()) {
-          std::string cidr = ipv4String(podCidr->base + static_cast<std::uint32_t>(offset)) + "/" + std::to_string(prefix);
+          std::string cidr = ipv4String(podCidr->base + static_cast<std::uint32_t>(offset)) + "/" +
+                             std::to_string(prefix);
           spec["podCIDR"] = cidr;
           spec["podCIDRs"] = {cidr};
         }
@@ -122,14 +130,24 @@ void ApiServer::Impl::seed() {
       nlohmann::json conds = nlohmann::json::array();
       for (const auto& [type, reason, message] :
            std::vector<std::tuple<std::string, std::string, std::string>>{
-               {"MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"},
+               {"MemoryPressure", "KubeletHasSufficientMemory",
+                "kubelet has sufficient memory available"},
                {"DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"},
-               {"PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"}}) {
-        conds.push_back({{"type", type}, {"status", "False"}, {"lastHeartbeatTime", ts}, {"lastTransitionTime", ts},
-                         {"reason", reason}, {"message", message}});
+               {"PIDPressure", "KubeletHasSufficientPID",
+                "kubelet has sufficient PID available"}}) {
+        conds.push_back({{"type", type},
+                         {"status", "False"},
+                         {"lastHeartbeatTime", ts},
+                         {"lastTransitionTime", ts},
+                         {"reason", reason},
+                         {"message", message}});
       }
-      conds.push_back({{"type", "Ready"}, {"status", "True"}, {"lastHeartbeatTime", ts}, {"lastTransitionTime", ts},
-                       {"reason", "KubeletReady"}, {"message", "kubelet is posting ready status"}});
+      conds.push_back({{"type", "Ready"},
+                       {"status", "True"},
+                       {"lastHeartbeatTime", ts},
+                       {"lastTransitionTime", ts},
+                       {"reason", "KubeletReady"},
+                       {"message", "kubelet is posting ready status"}});
       nlohmann::json node = {
           {"metadata",
            {{"name", name},
@@ -148,9 +166,18 @@ void ApiServer::Impl::seed() {
           {"status",
            {{"conditions", conds},
             {"addresses",
-             {{{"type", "InternalIP"}, {"address", "172.16.0." + std::to_string(10 + i)}}, {{"type", "Hostname"}, {"address", name}}}},
-            {"capacity", {{"cpu", "4"}, {"memory", "16265356Ki"}, {"pods", "110"}, {"ephemeral-storage", "102687672Ki"}}},
-            {"allocatable", {{"cpu", "4"}, {"memory", "16162956Ki"}, {"pods", "110"}, {"ephemeral-storage", "94636958627"}}},
+             {{{"type", "InternalIP"}, {"address", "172.16.0." + std::to_string(10 + i)}},
+              {{"type", "Hostname"}, {"address", name}}}},
+            {"capacity",
+             {{"cpu", "4"},
+              {"memory", "16265356Ki"},
+              {"pods", "110"},
+              {"ephemeral-storage", "102687672Ki"}}},
+            {"allocatable",
+             {{"cpu", "4"},
+              {"memory", "16162956Ki"},
+              {"pods", "110"},
+              {"ephemeral-storage", "94636958627"}}},
             {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", 10250}}}}},
             {"nodeInfo",
              {{"machineID", "testenv"},
@@ -170,37 +197,50 @@ void ApiServer::Impl::seed() {
     auto cr = builtin("rbac.authorization.k8s.io", "clusterroles");
     auto crb = builtin("rbac.authorization.k8s.io", "clusterrolebindings");
     auto role = [&](const std::string& name, nlohmann::json rules) {
-      systemWrite(*cr, {{"metadata", bootstrapMeta(name)}, {"rules", std::move(rules)}}, kApiServerManager, "");
+      systemWrite(*cr, {{"metadata", bootstrapMeta(name)}, {"rules", std::move(rules)}},
+                  kApiServerManager, "");
     };
     // cluster-admin, system:discovery, system:basic-user, system:public-info-viewer and their
     // bindings, exactly as the authorizer assumes them.
-    for (auto& obj : bootstrapClusterRoles()) systemWrite(*cr, std::move(obj), kApiServerManager, "");
-    for (auto& obj : bootstrapClusterRoleBindings()) systemWrite(*crb, std::move(obj), kApiServerManager, "");
+    for (auto& obj : bootstrapClusterRoles())
+      systemWrite(*cr, std::move(obj), kApiServerManager, "");
+    for (auto& obj : bootstrapClusterRoleBindings())
+      systemWrite(*crb, std::move(obj), kApiServerManager, "");
     std::vector<std::string> readVerbs = {"get", "list", "watch"};
-    std::vector<std::string> writeVerbs = {"create", "delete", "deletecollection", "patch", "update"};
-    nlohmann::json view = {
-        policyRule({""}, {"configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers", "serviceaccounts",
-                    "services", "events", "limitranges", "namespaces", "resourcequotas"},
-             readVerbs),
-        policyRule({"apps"}, {"daemonsets", "deployments", "deployments/scale", "replicasets", "statefulsets"}, readVerbs),
-        policyRule({"discovery.k8s.io"}, {"endpointslices"}, readVerbs),
-        policyRule({"coordination.k8s.io"}, {"leases"}, readVerbs),
-        policyRule({"events.k8s.io"}, {"events"}, readVerbs)};
+    std::vector<std::string> writeVerbs = {"create", "delete", "deletecollection", "patch",
+                                           "update"};
+    nlohmann::json view = {policyRule({""},
+                                      {"configmaps", "endpoints", "persistentvolumeclaims", "pods",
+                                       "replicationcontrollers", "serviceaccounts", "services",
+                                       "events", "limitranges", "namespaces", "resourcequotas"},
+                                      readVerbs),
+                           policyRule({"apps"},
+                                      {"daemonsets", "deployments", "deployments/scale",
+                                       "replicasets", "statefulsets"},
+                                      readVerbs),
+                           policyRule({"discovery.k8s.io"}, {"endpointslices"}, readVerbs),
+                           policyRule({"coordination.k8s.io"}, {"leases"}, readVerbs),
+                           policyRule({"events.k8s.io"}, {"events"}, readVerbs)};
     role("view", view);
     nlohmann::json edit = view;
-    edit.push_back(policyRule({""}, {"configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers",
-                               "secrets", "serviceaccounts", "services"},
-                        writeVerbs));
+    edit.push_back(policyRule({""},
+                              {"configmaps", "endpoints", "persistentvolumeclaims", "pods",
+                               "replicationcontrollers", "secrets", "serviceaccounts", "services"},
+                              writeVerbs));
     edit.push_back(policyRule({""}, {"secrets"}, readVerbs));
     edit.push_back(policyRule({""}, {"serviceaccounts/token"}, {"create"}));
-    edit.push_back(policyRule({"apps"}, {"daemonsets", "deployments", "deployments/scale", "replicasets", "statefulsets"}, writeVerbs));
+    edit.push_back(policyRule(
+        {"apps"}, {"daemonsets", "deployments", "deployments/scale", "replicasets", "statefulsets"},
+        writeVerbs));
     edit.push_back(policyRule({"discovery.k8s.io"}, {"endpointslices"}, writeVerbs));
     edit.push_back(policyRule({"coordination.k8s.io"}, {"leases"}, writeVerbs));
     role("edit", edit);
     nlohmann::json admin = edit;
-    admin.push_back(policyRule({"rbac.authorization.k8s.io"}, {"roles", "rolebindings"},
-                         {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}));
-    admin.push_back(policyRule({"authorization.k8s.io"}, {"localsubjectaccessreviews"}, {"create"}));
+    admin.push_back(policyRule(
+        {"rbac.authorization.k8s.io"}, {"roles", "rolebindings"},
+        {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}));
+    admin.push_back(
+        policyRule({"authorization.k8s.io"}, {"localsubjectaccessreviews"}, {"create"}));
     role("admin", admin);
   }
 }
@@ -216,30 +256,37 @@ void ApiServer::Impl::writeKubernetesEndpoints() {
   std::string host = colon == std::string::npos ? address : address.substr(0, colon);
   if (!parseIpv4(host) || host == "0.0.0.0") host = "127.0.0.1";
   systemWrite(*builtin("", "endpoints"),
-              {{"metadata", {{"name", "kubernetes"}, {"namespace", "default"},
-                             {"labels", {{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
+              {{"metadata",
+                {{"name", "kubernetes"},
+                 {"namespace", "default"},
+                 {"labels", {{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
                {"subsets",
-                {{{"addresses", {{{"ip", host}}}}, {"ports", {{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}},
+                {{{"addresses", {{{"ip", host}}}},
+                  {"ports", {{{"name", "https"}, {"port", port}, {"protocol", "TCP"}}}}}}}},
               kApiServerManager, "");
 }
 
 void ApiServer::setServerAddress(const std::string& address) {
   StoreLock lock(impl_.get());
   impl_->opts.serverAddress = address;
-  if (impl_->opts.simulation.seedNamespaces && impl_->find("/namespaces", objectKey("", "default"))) {
+  if (impl_->opts.simulation.seedNamespaces &&
+      impl_->find("/namespaces", objectKey("", "default"))) {
     impl_->writeKubernetesEndpoints();
   }
 }
 
-void ApiServer::Impl::afterWrite(const ResourceType& type, const ObjPtr& before, const ObjPtr& after) {
+void ApiServer::Impl::afterWrite(const ResourceType& type, const ObjPtr& before,
+                                 const ObjPtr& after) {
   const std::string& g = type.group;
   const std::string& r = type.resource;
   if (g.empty() && r == "namespaces") {
-    if (!before && opts.simulation.namespaceController) onNamespaceCreated(metaString(*after, "name"));
+    if (!before && opts.simulation.namespaceController)
+      onNamespaceCreated(metaString(*after, "name"));
   } else if (g == "apps" && r == "deployments") {
     if (!opts.simulation.deployments || !metaString(*after, "deletionTimestamp").empty()) return;
     auto gen = metadataOf(*after).value("generation", nlohmann::json(0));
-    auto oldGen = before ? metadataOf(*before).value("generation", nlohmann::json(0)) : nlohmann::json(-1);
+    auto oldGen =
+        before ? metadataOf(*before).value("generation", nlohmann::json(0)) : nlohmann::json(-1);
     if (gen != oldGen) {
       scheduleDeployment(objectKey(metaString(*after, "namespace"), metaString(*after, "name")),
                          gen.is_number_integer() ? gen.get<std::int64_t>() : 0);
@@ -283,18 +330,20 @@ void ApiServer::Impl::afterRemove(const ResourceType& type, const nlohmann::json
 }
 
 void ApiServer::Impl::onNamespaceCreated(const std::string& ns) {
-  systemWrite(*builtin("", "serviceaccounts"), {{"metadata", {{"name", "default"}, {"namespace", ns}}}},
-              kControllerManager, "");
-  systemWrite(*builtin("", "configmaps"),
-              {{"metadata",
-                {{"name", "kube-root-ca.crt"},
-                 {"namespace", ns},
-                 {"annotations", {{"kubernetes.io/description",
-                                   "Contains a CA bundle that can be used to verify the kube-apiserver when using "
-                                   "internal endpoints such as the internal service IP or kubernetes.default.svc. No "
-                                   "other usage is guaranteed across distributions of Kubernetes clusters."}}}}},
-               {"data", {{"ca.crt", opts.rootCaPem}}}},
-              kControllerManager, "");
+  systemWrite(*builtin("", "serviceaccounts"),
+              {{"metadata", {{"name", "default"}, {"namespace", ns}}}}, kControllerManager, "");
+  systemWrite(
+      *builtin("", "configmaps"),
+      {{"metadata",
+        {{"name", "kube-root-ca.crt"},
+         {"namespace", ns},
+         {"annotations",
+          {{"kubernetes.io/description",
+            "Contains a CA bundle that can be used to verify the kube-apiserver when using "
+            "internal endpoints such as the internal service IP or kubernetes.default.svc. No "
+            "other usage is guaranteed across distributions of Kubernetes clusters."}}}}},
+       {"data", {{"ca.crt", opts.rootCaPem}}}},
+      kControllerManager, "");
 }
 
 void ApiServer::Impl::scheduleNamespaceCleanup(const std::string& ns) {
@@ -318,9 +367,11 @@ void ApiServer::Impl::cleanupNamespace(const std::string& ns) {
   for (const auto& [storageKey, bucket] : store) {
     auto type = typeForStorageKey(storageKey);
     if (!type || !type->namespaced) continue;
-    for (auto it = bucket.lower_bound(ns + "/"); it != bucket.end() && it->first.compare(0, ns.size() + 1, ns + "/") == 0; ++it) {
+    for (auto it = bucket.lower_bound(ns + "/");
+         it != bucket.end() && it->first.compare(0, ns.size() + 1, ns + "/") == 0; ++it) {
       remaining = true;
-      if (metaString(*it->second, "deletionTimestamp").empty()) victims.push_back({type, {it->first, it->second}});
+      if (metaString(*it->second, "deletionTimestamp").empty())
+        victims.push_back({type, {it->first, it->second}});
     }
   }
   // Deleting content may re-enter scheduleNamespaceCleanup through afterRemove; that only posts
@@ -335,14 +386,16 @@ void ApiServer::Impl::cleanupNamespace(const std::string& ns) {
       auto type = typeForStorageKey(storageKey);
       if (!type || !type->namespaced) continue;
       auto it = bucket.lower_bound(ns + "/");
-      if (it != bucket.end() && it->first.compare(0, ns.size() + 1, ns + "/") == 0) remaining = true;
+      if (it != bucket.end() && it->first.compare(0, ns.size() + 1, ns + "/") == 0)
+        remaining = true;
     }
   }
   if (remaining) return;  // objects with finalizers: finish when they go (afterRemove)
   nsObj = find(nsType->storageKey, objectKey("", ns));
   if (!nsObj) return;
   nlohmann::json last = *nsObj;
-  if (last.contains("spec") && last["spec"].is_object()) last["spec"]["finalizers"] = nlohmann::json::array();
+  if (last.contains("spec") && last["spec"].is_object())
+    last["spec"]["finalizers"] = nlohmann::json::array();
   const auto& metaFinalizers = metadataOf(last).value("finalizers", nlohmann::json::array());
   if (metaFinalizers.is_array() && !metaFinalizers.empty()) {
     if (last != *nsObj) put(*nsType, objectKey("", ns), std::move(last), nsObj);
@@ -448,7 +501,8 @@ void ApiServer::Impl::scheduleDeployment(const std::string& key, std::int64_t ge
     auto cur = self.find("apps/deployments", key);
     if (!cur) return;
     auto gen = metadataOf(*cur).value("generation", nlohmann::json(0));
-    if (!gen.is_number_integer() || gen.get<std::int64_t>() != generation) return;  // a newer spec has its own timer
+    if (!gen.is_number_integer() || gen.get<std::int64_t>() != generation)
+      return;  // a newer spec has its own timer
     self.deploymentProgress(key, true);
   });
 }
@@ -459,12 +513,15 @@ void ApiServer::Impl::deploymentProgress(const std::string& key, bool done) {
   if (!cur || !metaString(*cur, "deletionTimestamp").empty()) return;
   nlohmann::json view = toView(*type, *cur);
   const auto& spec = view.value("spec", nlohmann::json::object());
-  std::int64_t replicas = spec.is_object() && spec.contains("replicas") && spec["replicas"].is_number_integer()
-                              ? spec["replicas"].get<std::int64_t>()
-                              : 1;
+  std::int64_t replicas =
+      spec.is_object() && spec.contains("replicas") && spec["replicas"].is_number_integer()
+          ? spec["replicas"].get<std::int64_t>()
+          : 1;
   std::string ts = formatTimestamp(now());
   std::string name = metaString(view, "name");
-  std::string rs = name + "-" + templateHash(spec.is_object() ? spec.value("template", nlohmann::json()) : nlohmann::json());
+  std::string rs =
+      name + "-" +
+      templateHash(spec.is_object() ? spec.value("template", nlohmann::json()) : nlohmann::json());
   nlohmann::json previous = view.contains("status") && view["status"].is_object()
                                 ? view["status"].value("conditions", nlohmann::json::array())
                                 : nlohmann::json::array();
@@ -477,9 +534,10 @@ void ApiServer::Impl::deploymentProgress(const std::string& key, bool done) {
       status["availableReplicas"] = replicas;
     }
     status["conditions"] = {
-        condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", ts, previous, true),
-        condition("Progressing", "True", "NewReplicaSetAvailable", "ReplicaSet \"" + rs + "\" has successfully progressed.",
-                  ts, previous, true)};
+        condition("Available", "True", "MinimumReplicasAvailable",
+                  "Deployment has minimum availability.", ts, previous, true),
+        condition("Progressing", "True", "NewReplicaSetAvailable",
+                  "ReplicaSet \"" + rs + "\" has successfully progressed.", ts, previous, true)};
   } else {
     if (replicas > 0) {
       status["replicas"] = replicas;
@@ -487,9 +545,10 @@ void ApiServer::Impl::deploymentProgress(const std::string& key, bool done) {
       status["unavailableReplicas"] = replicas;
     }
     status["conditions"] = {
-        condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", ts,
-                  previous, true),
-        condition("Progressing", "True", "ReplicaSetUpdated", "ReplicaSet \"" + rs + "\" is progressing.", ts, previous, true)};
+        condition("Available", "False", "MinimumReplicasUnavailable",
+                  "Deployment does not have minimum availability.", ts, previous, true),
+        condition("Progressing", "True", "ReplicaSetUpdated",
+                  "ReplicaSet \"" + rs + "\" is progressing.", ts, previous, true)};
   }
   view["status"] = status;
   systemWrite(*type, std::move(view), kControllerManager, "status");
@@ -501,14 +560,16 @@ void ApiServer::Impl::establishCrd(const std::string& name) {
   if (!cur || !metaString(*cur, "deletionTimestamp").empty()) return;
   nlohmann::json view = toView(*type, *cur);
   std::string ts = formatTimestamp(now());
-  nlohmann::json names = view.contains("spec") && view["spec"].is_object() ? view["spec"].value("names", nlohmann::json::object())
-                                                                           : nlohmann::json::object();
+  nlohmann::json names = view.contains("spec") && view["spec"].is_object()
+                             ? view["spec"].value("names", nlohmann::json::object())
+                             : nlohmann::json::object();
   nlohmann::json previous = view.contains("status") && view["status"].is_object()
                                 ? view["status"].value("conditions", nlohmann::json::array())
                                 : nlohmann::json::array();
   view["status"]["conditions"] = {
       condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", ts, previous, false),
-      condition("Established", "True", "InitialNamesAccepted", "the initial names have been accepted", ts, previous, false)};
+      condition("Established", "True", "InitialNamesAccepted",
+                "the initial names have been accepted", ts, previous, false)};
   view["status"]["acceptedNames"] = names;
   systemWrite(*type, std::move(view), kApiServerManager, "status");
 }

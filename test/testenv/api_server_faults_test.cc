@@ -10,7 +10,8 @@ using namespace rio;
 using namespace rio::testenv;
 using namespace rio::testenv::testing;
 
-TEST_CASE("Faults: error rules answer 429 with Retry-After, 500 and 503 for matching requests only", "[testenv][faults]") {
+TEST_CASE("Faults: error rules answer 429 with Retry-After, 500 and 503 for matching requests only",
+          "[testenv][faults]") {
   Harness h;
   h.server->setErrorRules({{429, 1.0, "list", "configmaps", 7}});
   auto limited = h.get("/api/v1/namespaces/demo/configmaps");
@@ -52,7 +53,8 @@ TEST_CASE("Faults: latency delays the answer until the timer fires", "[testenv][
   CHECK(r.exchange->status() == 200);
 }
 
-TEST_CASE("Faults: a blackhole accepts requests and never answers, the admin endpoint excepted", "[testenv][faults]") {
+TEST_CASE("Faults: a blackhole accepts requests and never answers, the admin endpoint excepted",
+          "[testenv][faults]") {
   Harness h;
   h.server->setBlackhole(true);
   auto r = h.get("/api/v1/namespaces/demo");
@@ -68,18 +70,21 @@ TEST_CASE("Faults: a blackhole accepts requests and never answers, the admin end
   CHECK(r.exchange->closed());
 }
 
-TEST_CASE("Faults: the admin endpoint drives faults and watches and is for cluster admins only", "[testenv][faults][admin]") {
+TEST_CASE("Faults: the admin endpoint drives faults and watches and is for cluster admins only",
+          "[testenv][faults][admin]") {
   Harness h;
   CHECK(h.call("GET", "/_testenv/faults", {}, {}, "alice-token").status == 403);
-  auto set = h.call("PUT", "/_testenv/faults",
-                    R"({"latencyMs":0,"errors":[{"code":429,"rate":1,"verb":"watch","retryAfterSeconds":3}],"closeWatchesAfterEvents":4})");
+  auto set = h.call(
+      "PUT", "/_testenv/faults",
+      R"({"latencyMs":0,"errors":[{"code":429,"rate":1,"verb":"watch","retryAfterSeconds":3}],"closeWatchesAfterEvents":4})");
   REQUIRE(set.status == 200);
   CHECK(h.server->faults().closeWatchesAfterEvents == std::optional<std::size_t>(4));
   CHECK(h.server->faults().errors.size() == 1);
   CHECK(h.watch("/api/v1/namespaces/demo/configmaps?watch=1").status == 429);
   CHECK(h.call("PUT", "/_testenv/faults", R"({"errors":[{"code":404}]})").status == 400);
   h.call("PUT", "/_testenv/faults", R"({})");
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + std::to_string(h.server->resourceVersion()));
+  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" +
+                   std::to_string(h.server->resourceVersion()));
   CHECK(h.get("/_testenv/watches").body["active"] == 1);
   CHECK(h.post("/_testenv/watches/drop", "").status == 200);
   CHECK(w.exchange->finished());
@@ -88,14 +93,16 @@ TEST_CASE("Faults: the admin endpoint drives faults and watches and is for clust
   CHECK(h.get("/_testenv/nope").status == 404);
 }
 
-TEST_CASE("Accounting: requests are counted by verb, resource and code, readable as a struct and as JSON",
-          "[testenv][accounting]") {
+TEST_CASE(
+    "Accounting: requests are counted by verb, resource and code, readable as a struct and as JSON",
+    "[testenv][accounting]") {
   Harness h;
   h.server->resetStats();
   h.get("/api/v1/namespaces/demo/configmaps");
   h.get("/api/v1/namespaces/demo/configmaps/missing");
   h.post("/api/v1/namespaces/demo/configmaps", R"({"metadata":{"name":"a"}})");
-  h.patch("/apis/apps/v1/namespaces/demo/deployments/none/status", "{}", "application/merge-patch+json");
+  h.patch("/apis/apps/v1/namespaces/demo/deployments/none/status", "{}",
+          "application/merge-patch+json");
   h.get("/version");
   auto stats = h.server->stats();
   CHECK(stats.total == 5);
@@ -110,14 +117,16 @@ TEST_CASE("Accounting: requests are counted by verb, resource and code, readable
   CHECK(json["writes"] == 2);
   bool found = false;
   for (const auto& r : json["requests"]) {
-    if (r["verb"] == "create" && r["resource"] == "configmaps" && r["code"] == 201) found = r["count"] == 1;
+    if (r["verb"] == "create" && r["resource"] == "configmaps" && r["code"] == 201)
+      found = r["count"] == 1;
   }
   CHECK(found);
   h.call("DELETE", "/_testenv/requests");
   CHECK(h.server->stats().total == 1);  // the DELETE itself
 }
 
-TEST_CASE("Accounting: each answered request is reported once to onRequest", "[testenv][accounting]") {
+TEST_CASE("Accounting: each answered request is reported once to onRequest",
+          "[testenv][accounting]") {
   ApiServerOptions o = Harness::defaultOptions();
   std::vector<RequestRecord> records;
   std::mutex mu;
@@ -138,17 +147,22 @@ TEST_CASE("Accounting: each answered request is reported once to onRequest", "[t
   CHECK(records[1].verb == "watch");
 }
 
-TEST_CASE("Persistence: objects and the resourceVersion counter survive save and load", "[testenv][persistence]") {
+TEST_CASE("Persistence: objects and the resourceVersion counter survive save and load",
+          "[testenv][persistence]") {
   rio::testing::TempDir dir;
   std::string path = dir.path() + "/state.json";
   std::string uid;
   std::uint64_t rv = 0;
   {
     Harness h;
-    REQUIRE(h.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", recordedRequest("crd-create.txt")).status == 201);
+    REQUIRE(h.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                   recordedRequest("crd-create.txt"))
+                .status == 201);
     h.world.scheduler->runDue();
-    REQUIRE(h.post("/apis/example.com/v1/namespaces/demo/widgets", recordedRequest("cr-create.txt")).status == 201);
-    auto svc = h.post("/api/v1/namespaces/demo/services", recordedRequest("service-create-defaults.txt"));
+    REQUIRE(h.post("/apis/example.com/v1/namespaces/demo/widgets", recordedRequest("cr-create.txt"))
+                .status == 201);
+    auto svc =
+        h.post("/api/v1/namespaces/demo/services", recordedRequest("service-create-defaults.txt"));
     REQUIRE(svc.status == 201);
     uid = svc.body["metadata"]["uid"];
     rv = h.server->resourceVersion();
@@ -165,7 +179,8 @@ TEST_CASE("Persistence: objects and the resourceVersion counter survive save and
   CHECK(std::stoull(next.body["metadata"]["resourceVersion"].get<std::string>()) == rv + 1);
   // The restored cluster IP is still taken.
   auto dup = h2.post("/api/v1/namespaces/demo/services",
-                     R"({"metadata":{"name":"s2"},"spec":{"clusterIP":")" + svc.body["spec"]["clusterIP"].get<std::string>() +
+                     R"({"metadata":{"name":"s2"},"spec":{"clusterIP":")" +
+                         svc.body["spec"]["clusterIP"].get<std::string>() +
                          R"(","ports":[{"port":80}]}})");
   CHECK(dup.status == 422);
   // Watches cannot resume from before the restart: history starts empty.
@@ -177,15 +192,18 @@ TEST_CASE("Persistence: objects and the resourceVersion counter survive save and
 TEST_CASE("Concurrency: requests from several threads keep one consistent resourceVersion sequence",
           "[testenv][concurrency]") {
   Harness h;
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + std::to_string(h.server->resourceVersion()));
+  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" +
+                   std::to_string(h.server->resourceVersion()));
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&h, t] {
       for (int i = 0; i < 50; ++i) {
         std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
         auto ex = std::make_shared<rio::testing::FakeExchange>();
-        h.server->handle(makeRequest("POST", "/api/v1/namespaces/demo/configmaps", R"({"metadata":{"name":")" + name + R"("}})",
-                                     {{"Authorization", "Bearer admin-token"}, {"Content-Type", "application/json"}}),
+        h.server->handle(makeRequest("POST", "/api/v1/namespaces/demo/configmaps",
+                                     R"({"metadata":{"name":")" + name + R"("}})",
+                                     {{"Authorization", "Bearer admin-token"},
+                                      {"Content-Type", "application/json"}}),
                          ex);
         auto ex2 = std::make_shared<rio::testing::FakeExchange>();
         h.server->handle(makeRequest("GET", "/api/v1/namespaces/demo/configmaps?limit=5", "",

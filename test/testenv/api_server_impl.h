@@ -44,9 +44,9 @@ struct RequestInfo {
   std::string version;
   std::string ns;
   std::string resource;
-  std::string name;         // from the path
+  std::string name;  // from the path
   std::string subresource;
-  std::string rbacName;     // name, or the metadata.name a list/watch field selector requires
+  std::string rbacName;  // name, or the metadata.name a list/watch field selector requires
   bool legacyWatchPath = false;
 
   /// "configmaps", "deployments.apps", "serviceaccounts/token" (accounting, error rules).
@@ -96,7 +96,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   Registry registry;
   std::uint64_t rv = 0;
   std::map<std::string, std::map<std::string, ObjPtr>> store;  // storageKey -> "ns/name" -> object
-  std::unordered_map<std::string, std::pair<std::string, std::string>> uids;  // uid -> (storageKey, key)
+  std::unordered_map<std::string, std::pair<std::string, std::string>>
+      uids;  // uid -> (storageKey, key)
   std::deque<StoredEvent> history;
   std::uint64_t historyFloor = 0;  // every event with rv > historyFloor is in `history`
   std::map<std::uint64_t, WatcherPtr> watchers;
@@ -139,23 +140,25 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
 
   Result<nlohmann::json> decodeBody(Ctx& ctx, const ResourceType& type);
   /// Turns a candidate object (view form) into the object to store. Called with mu held.
-  Result<nlohmann::json> finalizeWrite(Ctx& ctx, const ResourceType& type, const nlohmann::json* current,
-                                       nlohmann::json next, const std::string& subresource,
-                                       bool managedFieldsDone);
+  Result<nlohmann::json> finalizeWrite(Ctx& ctx, const ResourceType& type,
+                                       const nlohmann::json* current, nlohmann::json next,
+                                       const std::string& subresource, bool managedFieldsDone);
   /// Stores a finalized object (no-op when unchanged; removal when finalizers emptied during
   /// deletion). Called with mu held. Returns the stored (view) object.
-  nlohmann::json commitWrite(const ResourceType& type, const std::string& key, const ObjPtr& current,
-                             nlohmann::json next);
+  nlohmann::json commitWrite(const ResourceType& type, const std::string& key,
+                             const ObjPtr& current, nlohmann::json next);
   /// RBAC privilege-escalation check for Role/ClusterRole/*Binding writes; empty = allowed.
   std::string escalationCheck(Ctx& ctx, const ResourceType& type, const nlohmann::json& object,
                               const nlohmann::json* previous);
   /// Deletes one object (finalizers → deletionTimestamp). mu held. Returns (removed, view object).
   std::pair<bool, nlohmann::json> deleteObject(const ResourceType& type, const std::string& key,
-                                               const ObjPtr& current, const std::string& propagation);
+                                               const ObjPtr& current,
+                                               const std::string& propagation);
 
   // ---- storage (api_server_store.cc); all with mu held
   ObjPtr find(const std::string& storageKey, const std::string& key) const;
-  ObjPtr put(const ResourceType& type, const std::string& key, nlohmann::json object, const ObjPtr& previous);
+  ObjPtr put(const ResourceType& type, const std::string& key, nlohmann::json object,
+             const ObjPtr& previous);
   nlohmann::json remove(const ResourceType& type, const std::string& key, const ObjPtr& previous);
   void record(StoredEvent event);
   nlohmann::json toView(const ResourceType& type, const nlohmann::json& stored) const;
@@ -211,7 +214,9 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
 };
 
 /// The "ns/name" key of an object.
-inline std::string objectKey(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+inline std::string objectKey(const std::string& ns, const std::string& name) {
+  return ns + "/" + name;
+}
 
 /// True when the calling thread holds `impl`'s mutex (RBAC lookups from inside a locked section).
 bool lockedByThisThread(const ApiServer::Impl* impl);

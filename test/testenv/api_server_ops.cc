@@ -27,7 +27,8 @@ std::string mediaType(const http::ServerRequest& r) {
   ct = ct.substr(0, ct.find(';'));
   std::string out;
   for (char c : ct) {
-    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -48,7 +49,8 @@ std::string summarize(const std::string& data) {
 /// Go's encoding/json wording for a syntax error at `pos`.
 std::string goSyntaxError(const std::string& body, std::size_t pos) {
   std::size_t i = pos > 0 ? pos - 1 : 0;
-  if (i >= body.size() || body.find_first_not_of(" \t\r\n", i) == std::string::npos) return "unexpected end of JSON input";
+  if (i >= body.size() || body.find_first_not_of(" \t\r\n", i) == std::string::npos)
+    return "unexpected end of JSON input";
   char c = body[i];
   std::string shown = c == '\'' ? "\\'" : std::string(1, c);
   return "invalid character '" + shown + "' looking for beginning of value";
@@ -56,52 +58,65 @@ std::string goSyntaxError(const std::string& body, std::size_t pos) {
 
 const char* goJsonType(const nlohmann::json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::string: return "string";
-    case nlohmann::json::value_t::boolean: return "bool";
-    case nlohmann::json::value_t::array: return "array";
-    case nlohmann::json::value_t::object: return "object";
-    case nlohmann::json::value_t::null: return "null";
-    default: return "number";
+    case nlohmann::json::value_t::string:
+      return "string";
+    case nlohmann::json::value_t::boolean:
+      return "bool";
+    case nlohmann::json::value_t::array:
+      return "array";
+    case nlohmann::json::value_t::object:
+      return "object";
+    case nlohmann::json::value_t::null:
+      return "null";
+    default:
+      return "number";
   }
 }
 
 /// Type errors a Go decoder reports for ObjectMeta and the simple built-in maps.
 std::optional<std::string> typeError(const nlohmann::json& obj, const ResourceType& type) {
   auto err = [&](const nlohmann::json& v, const std::string& field, const std::string& goType) {
-    return "json: cannot unmarshal " + std::string(goJsonType(v)) + " into Go struct field " + field + " of type " + goType;
+    return "json: cannot unmarshal " + std::string(goJsonType(v)) + " into Go struct field " +
+           field + " of type " + goType;
   };
   if (obj.contains("metadata")) {
     const auto& meta = obj["metadata"];
-    if (!meta.is_object() && !meta.is_null()) return err(meta, type.kind + ".metadata", "v1.ObjectMeta");
+    if (!meta.is_object() && !meta.is_null())
+      return err(meta, type.kind + ".metadata", "v1.ObjectMeta");
     if (meta.is_object()) {
-      for (const char* f : {"name", "namespace", "generateName", "resourceVersion", "uid", "creationTimestamp",
-                            "deletionTimestamp"}) {
+      for (const char* f : {"name", "namespace", "generateName", "resourceVersion", "uid",
+                            "creationTimestamp", "deletionTimestamp"}) {
         if (meta.contains(f) && !meta[f].is_string() && !meta[f].is_null()) {
           return err(meta[f], std::string("ObjectMeta.metadata.") + f, "string");
         }
       }
       for (const char* f : {"labels", "annotations"}) {
         if (!meta.contains(f) || meta[f].is_null()) continue;
-        if (!meta[f].is_object()) return err(meta[f], std::string("ObjectMeta.metadata.") + f, "map[string]string");
+        if (!meta[f].is_object())
+          return err(meta[f], std::string("ObjectMeta.metadata.") + f, "map[string]string");
         for (const auto& [k, v] : meta[f].items()) {
           if (!v.is_string()) return err(v, std::string("ObjectMeta.metadata.") + f, "string");
         }
       }
       if (meta.contains("finalizers") && !meta["finalizers"].is_null()) {
-        if (!meta["finalizers"].is_array()) return err(meta["finalizers"], "ObjectMeta.metadata.finalizers", "[]string");
+        if (!meta["finalizers"].is_array())
+          return err(meta["finalizers"], "ObjectMeta.metadata.finalizers", "[]string");
         for (const auto& v : meta["finalizers"]) {
           if (!v.is_string()) return err(v, "ObjectMeta.metadata.finalizers", "string");
         }
       }
       if (meta.contains("ownerReferences") && !meta["ownerReferences"].is_null()) {
         if (!meta["ownerReferences"].is_array()) {
-          return err(meta["ownerReferences"], "ObjectMeta.metadata.ownerReferences", "[]v1.OwnerReference");
+          return err(meta["ownerReferences"], "ObjectMeta.metadata.ownerReferences",
+                     "[]v1.OwnerReference");
         }
         for (const auto& v : meta["ownerReferences"]) {
-          if (!v.is_object()) return err(v, "ObjectMeta.metadata.ownerReferences", "v1.OwnerReference");
+          if (!v.is_object())
+            return err(v, "ObjectMeta.metadata.ownerReferences", "v1.OwnerReference");
         }
       }
-      if (meta.contains("generation") && !meta["generation"].is_number_integer() && !meta["generation"].is_null()) {
+      if (meta.contains("generation") && !meta["generation"].is_number_integer() &&
+          !meta["generation"].is_null()) {
         return err(meta["generation"], "ObjectMeta.metadata.generation", "int64");
       }
     }
@@ -111,20 +126,27 @@ std::optional<std::string> typeError(const nlohmann::json& obj, const ResourceTy
       if (!obj.contains(f) || obj[f].is_null()) continue;
       if (!obj[f].is_object()) return err(obj[f], type.kind + "." + f, "map[string]string");
       for (const auto& [k, v] : obj[f].items()) {
-        if (!v.is_string()) return err(v, type.kind + "." + f, type.resource == "secrets" || std::string(f) == "binaryData" ? "[]uint8" : "string");
+        if (!v.is_string())
+          return err(
+              v, type.kind + "." + f,
+              type.resource == "secrets" || std::string(f) == "binaryData" ? "[]uint8" : "string");
       }
     }
   }
-  if (type.group == "apps" && type.resource == "deployments" && obj.contains("spec") && obj["spec"].is_object()) {
+  if (type.group == "apps" && type.resource == "deployments" && obj.contains("spec") &&
+      obj["spec"].is_object()) {
     const auto& r = obj["spec"].value("replicas", nlohmann::json());
-    if (!r.is_null() && !r.is_number_integer()) return err(r, "DeploymentSpec.spec.replicas", "int32");
+    if (!r.is_null() && !r.is_number_integer())
+      return err(r, "DeploymentSpec.spec.replicas", "int32");
   }
   return std::nullopt;
 }
 
 /// Position of the first byte Go's base64 decoder rejects, if any.
 std::optional<std::size_t> base64ErrorAt(const std::string& s) {
-  auto valid = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; };
+  auto valid = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  };
   std::size_t n = 0;
   std::size_t i = 0;
   for (; i < s.size(); ++i) {
@@ -140,7 +162,8 @@ std::optional<std::size_t> base64ErrorAt(const std::string& s) {
     if (s[i] != '=') return i;
     ++pad;
   }
-  if ((n + pad) % 4 != 0 || pad > 2 || (pad > 0 && (n % 4) + pad != 4)) return s.size() - (s.size() % 4 == 0 ? 4 : s.size() % 4);
+  if ((n + pad) % 4 != 0 || pad > 2 || (pad > 0 && (n % 4) + pad != 4))
+    return s.size() - (s.size() % 4 == 0 ? 4 : s.size() % 4);
   return std::nullopt;
 }
 
@@ -149,7 +172,8 @@ ApiError apiErrorFrom(const Error& e) {
     nlohmann::json body = e.status()->toJson();
     return ApiError{e.status()->code ? e.status()->code : 500, body, {}};
   }
-  if (e.kind() == ErrorKind::kInvalid || e.kind() == ErrorKind::kDecode) return errors::badRequest(e.message());
+  if (e.kind() == ErrorKind::kInvalid || e.kind() == ErrorKind::kDecode)
+    return errors::badRequest(e.message());
   return errors::internal(e.message());
 }
 
@@ -185,7 +209,8 @@ nlohmann::json withoutVolatile(nlohmann::json obj) {
   return obj;
 }
 
-bool specChanged(const ResourceType& type, const nlohmann::json& before, const nlohmann::json& after) {
+bool specChanged(const ResourceType& type, const nlohmann::json& before,
+                 const nlohmann::json& after) {
   nlohmann::json a = before, b = after;
   for (auto* o : {&a, &b}) {
     o->erase("metadata");
@@ -213,12 +238,14 @@ std::vector<std::string> finalizersOf(const nlohmann::json& obj) {
 
 Result<nlohmann::json> ApiServer::Impl::decodeBody(Ctx& ctx, const ResourceType& type) {
   const auto& req = ctx.req;
-  if (req.bodyTooLarge || req.body.size() > opts.maxBodyBytes) return reject(errors::requestEntityTooLarge(opts.maxBodyBytes));
+  if (req.bodyTooLarge || req.body.size() > opts.maxBodyBytes)
+    return reject(errors::requestEntityTooLarge(opts.maxBodyBytes));
   std::string ct = mediaType(req);
   nlohmann::json obj;
   auto unrecognized = [&](const std::string& detail) {
     return errors::badRequest("the object provided is unrecognized (must be of type " + type.kind +
-                              "): couldn't get version/kind; json parse error: " + detail + " (" + summarize(req.body) + ")");
+                              "): couldn't get version/kind; json parse error: " + detail + " (" +
+                              summarize(req.body) + ")");
   };
   if (ct == "application/json") {
     if (nestingDepth(req.body) > kMaxNesting) return reject(unrecognized("exceeded max depth"));
@@ -229,7 +256,8 @@ Result<nlohmann::json> ApiServer::Impl::decodeBody(Ctx& ctx, const ResourceType&
     }
   } else if (ct == "application/yaml") {
     auto y = yamlToJson(req.body);
-    if (!y) return reject(errors::badRequest("error converting YAML to JSON: " + y.error().message()));
+    if (!y)
+      return reject(errors::badRequest("error converting YAML to JSON: " + y.error().message()));
     obj = std::move(*y);
   } else if (ct == kProtobufContentType) {
     auto p = decodeKubeProtobuf(req.body);
@@ -239,17 +267,19 @@ Result<nlohmann::json> ApiServer::Impl::decodeBody(Ctx& ctx, const ResourceType&
         e.status["message"] = e.message() + " (" + p.error().message() + ")";
         return reject(e);
       }
-      return reject(errors::badRequest("the object provided is unrecognized (must be of type " + type.kind + "): " +
-                                       p.error().message()));
+      return reject(errors::badRequest("the object provided is unrecognized (must be of type " +
+                                       type.kind + "): " + p.error().message()));
     }
     obj = std::move(*p);
   } else {
-    return reject(errors::unsupportedMediaType({"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}));
+    return reject(errors::unsupportedMediaType(
+        {"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}));
   }
   if (!obj.is_object()) {
-    return reject(unrecognized(std::string("json: cannot unmarshal ") + goJsonType(obj) +
-                               " into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; "
-                               "Kind string \"json:\\\"kind,omitempty\\\"\" }"));
+    return reject(unrecognized(
+        std::string("json: cannot unmarshal ") + goJsonType(obj) +
+        " into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; "
+        "Kind string \"json:\\\"kind,omitempty\\\"\" }"));
   }
   for (const char* f : {"apiVersion", "kind"}) {
     if (obj.contains(f) && !obj[f].is_string()) {
@@ -259,49 +289,58 @@ Result<nlohmann::json> ApiServer::Impl::decodeBody(Ctx& ctx, const ResourceType&
   }
   std::string kind = stringAt(obj, "kind");
   std::string apiVersion = stringAt(obj, "apiVersion");
-  std::string version = apiVersion.substr(apiVersion.find('/') == std::string::npos ? 0 : apiVersion.find('/') + 1);
+  std::string version =
+      apiVersion.substr(apiVersion.find('/') == std::string::npos ? 0 : apiVersion.find('/') + 1);
   if (!kind.empty() && kind != type.kind) {
-    return reject(errors::badRequest(kind + " in version " + goQuote(version) + " cannot be handled as a " + type.kind +
-                                     ": no kind " + goQuote(kind) + " is registered for version " + goQuote(apiVersion) +
-                                     " in scheme \"pkg/api/legacyscheme/scheme.go:30\""));
+    return reject(errors::badRequest(
+        kind + " in version " + goQuote(version) + " cannot be handled as a " + type.kind +
+        ": no kind " + goQuote(kind) + " is registered for version " + goQuote(apiVersion) +
+        " in scheme \"pkg/api/legacyscheme/scheme.go:30\""));
   }
   if (!apiVersion.empty() && apiVersion != type.apiVersion()) {
-    std::string group = apiVersion.find('/') == std::string::npos ? "" : apiVersion.substr(0, apiVersion.find('/'));
+    std::string group =
+        apiVersion.find('/') == std::string::npos ? "" : apiVersion.substr(0, apiVersion.find('/'));
     bool sameGroup = group == type.group;
     StoreLock lock(this);
     bool served = sameGroup && registry.find(group, version, type.resource) != nullptr;
     if (!served) {
       return reject(errors::badRequest("the API version in the data (" + apiVersion +
-                                       ") does not match the expected API version (" + type.apiVersion() + ")"));
+                                       ") does not match the expected API version (" +
+                                       type.apiVersion() + ")"));
     }
   }
   if (auto te = typeError(obj, type)) {
-    return reject(errors::badRequest(type.kind + " in version " + goQuote(type.version) + " cannot be handled as a " +
-                                     type.kind + ": " + *te));
+    return reject(errors::badRequest(type.kind + " in version " + goQuote(type.version) +
+                                     " cannot be handled as a " + type.kind + ": " + *te));
   }
   if (type.group.empty() && type.resource == "secrets") {
     if (obj.contains("data") && obj["data"].is_object()) {
       for (const auto& [k, v] : obj["data"].items()) {
         if (auto pos = base64ErrorAt(v.get<std::string>())) {
-          return reject(errors::badRequest("Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte " +
-                                           std::to_string(*pos)));
+          return reject(
+              errors::badRequest("Secret in version \"v1\" cannot be handled as a Secret: illegal "
+                                 "base64 data at input byte " +
+                                 std::to_string(*pos)));
         }
       }
     }
     if (obj.contains("stringData") && obj["stringData"].is_object()) {
       if (!obj.contains("data") || !obj["data"].is_object()) obj["data"] = nlohmann::json::object();
-      for (const auto& [k, v] : obj["stringData"].items()) obj["data"][k] = base64::encode(v.get<std::string>());
+      for (const auto& [k, v] : obj["stringData"].items())
+        obj["data"][k] = base64::encode(v.get<std::string>());
       obj.erase("stringData");
     }
   }
-  if (obj.contains("metadata") && obj["metadata"].is_null()) obj["metadata"] = nlohmann::json::object();
+  if (obj.contains("metadata") && obj["metadata"].is_null())
+    obj["metadata"] = nlohmann::json::object();
   if (!obj.contains("metadata")) obj["metadata"] = nlohmann::json::object();
   return obj;
 }
 
 // ---------------------------------------------------------------- write path
 
-std::string ApiServer::Impl::escalationCheck(Ctx& ctx, const ResourceType& type, const nlohmann::json& object,
+std::string ApiServer::Impl::escalationCheck(Ctx& ctx, const ResourceType& type,
+                                             const nlohmann::json& object,
                                              const nlohmann::json* previous) {
   if (ctx.admin || !isRbac(type) || !deps.auth.checkEscalation || !authorizer) return {};
   std::weak_ptr<Impl> weak = weak_from_this();
@@ -312,14 +351,17 @@ std::string ApiServer::Impl::escalationCheck(Ctx& ctx, const ResourceType& type,
   return deps.auth.checkEscalation(*authorizer, ctx.user, object, previous, objects);
 }
 
-Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceType& type, const nlohmann::json* current,
+Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceType& type,
+                                                      const nlohmann::json* current,
                                                       nlohmann::json next, const std::string& sub,
                                                       bool managedFieldsDone) {
-  if (!next.is_object()) return reject(errors::badRequest("the object provided is not a JSON object"));
-  if (!next.contains("metadata") || !next["metadata"].is_object()) next["metadata"] = nlohmann::json::object();
+  if (!next.is_object())
+    return reject(errors::badRequest("the object provided is not a JSON object"));
+  if (!next.contains("metadata") || !next["metadata"].is_object())
+    next["metadata"] = nlohmann::json::object();
   if (auto te = typeError(next, type)) {
-    return reject(errors::badRequest(type.kind + " in version " + goQuote(type.version) + " cannot be handled as a " +
-                                     type.kind + ": " + *te));
+    return reject(errors::badRequest(type.kind + " in version " + goQuote(type.version) +
+                                     " cannot be handled as a " + type.kind + ": " + *te));
   }
   next["apiVersion"] = type.apiVersion();
   next["kind"] = type.kind;
@@ -339,12 +381,14 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
       if (mode == "Strict") {
         std::string list;
         for (std::size_t i = 0; i < pruned.unknownFields.size(); ++i) {
-          list += (i ? ", " : "") + std::string("unknown field ") + goQuote(pruned.unknownFields[i]);
+          list +=
+              (i ? ", " : "") + std::string("unknown field ") + goQuote(pruned.unknownFields[i]);
         }
         return reject(errors::badRequest("strict decoding error: " + list));
       }
       if (mode != "Ignore") {
-        for (const auto& f : pruned.unknownFields) ctx.warnings.push_back("unknown field " + goQuote(f));
+        for (const auto& f : pruned.unknownFields)
+          ctx.warnings.push_back("unknown field " + goQuote(f));
       }
     }
   }
@@ -354,39 +398,53 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
     if (sub == "status" || sub == "finalize") {
       nlohmann::json merged = *current;
       if (sub == "status") {
-        if (next.contains("status")) merged["status"] = next["status"];
-        else merged.erase("status");
+        if (next.contains("status"))
+          merged["status"] = next["status"];
+        else
+          merged.erase("status");
       } else {
-        merged["spec"]["finalizers"] = next.contains("spec") && next["spec"].is_object()
-                                           ? next["spec"].value("finalizers", nlohmann::json::array())
-                                           : nlohmann::json::array();
+        merged["spec"]["finalizers"] =
+            next.contains("spec") && next["spec"].is_object()
+                ? next["spec"].value("finalizers", nlohmann::json::array())
+                : nlohmann::json::array();
       }
-      if (next["metadata"].contains("managedFields")) merged["metadata"]["managedFields"] = next["metadata"]["managedFields"];
-      else merged["metadata"].erase("managedFields");
+      if (next["metadata"].contains("managedFields"))
+        merged["metadata"]["managedFields"] = next["metadata"]["managedFields"];
+      else
+        merged["metadata"].erase("managedFields");
       next = std::move(merged);
     } else {
       if (type.hasStatus()) {
-        if (current->contains("status")) next["status"] = (*current)["status"];
-        else next.erase("status");
+        if (current->contains("status"))
+          next["status"] = (*current)["status"];
+        else
+          next.erase("status");
       }
       if (isNamespace) {
         const auto& curSpec = current->value("spec", nlohmann::json::object());
-        if (!next.contains("spec") || !next["spec"].is_object()) next["spec"] = nlohmann::json::object();
-        if (curSpec.is_object() && curSpec.contains("finalizers")) next["spec"]["finalizers"] = curSpec["finalizers"];
+        if (!next.contains("spec") || !next["spec"].is_object())
+          next["spec"] = nlohmann::json::object();
+        if (curSpec.is_object() && curSpec.contains("finalizers"))
+          next["spec"]["finalizers"] = curSpec["finalizers"];
       }
     }
     auto& meta = next["metadata"];
-    for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"}) {
-      if (curMeta.contains(k)) meta[k] = curMeta[k];
-      else meta.erase(k);
+    for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp",
+                          "deletionGracePeriodSeconds", "generation"}) {
+      if (curMeta.contains(k))
+        meta[k] = curMeta[k];
+      else
+        meta.erase(k);
     }
-    if (!meta.contains("managedFields") && curMeta.contains("managedFields")) meta["managedFields"] = curMeta["managedFields"];
+    if (!meta.contains("managedFields") && curMeta.contains("managedFields"))
+      meta["managedFields"] = curMeta["managedFields"];
     meta.erase("selfLink");
     meta.erase("resourceVersion");
   } else {
     auto& meta = next["metadata"];
-    for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-                          "selfLink", "resourceVersion"}) {
+    for (const char* k :
+         {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+          "generation", "selfLink", "resourceVersion"}) {
       meta.erase(k);
     }
     if (!managedFieldsDone) meta.erase("managedFields");
@@ -394,9 +452,11 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
   }
 
   if (!managedFieldsDone && deps.merge.recordUpdate) {
-    next = deps.merge.recordUpdate(current ? *current : nlohmann::json(), next, ctx.manager, type.apiVersion(), sub, now());
+    next = deps.merge.recordUpdate(current ? *current : nlohmann::json(), next, ctx.manager,
+                                   type.apiVersion(), sub, now());
     if (next.contains("metadata") && next["metadata"].contains("managedFields") &&
-        (next["metadata"]["managedFields"].is_null() || next["metadata"]["managedFields"].empty())) {
+        (next["metadata"]["managedFields"].is_null() ||
+         next["metadata"]["managedFields"].empty())) {
       next["metadata"].erase("managedFields");
     }
   }
@@ -409,14 +469,16 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
     meta["creationTimestamp"] = formatTimestamp(now());
     if (type.tracksGeneration) meta["generation"] = 1;
     if (g.empty() && r == "namespaces") {
-      if (!next.contains("spec") || !next["spec"].is_object()) next["spec"] = nlohmann::json::object();
+      if (!next.contains("spec") || !next["spec"].is_object())
+        next["spec"] = nlohmann::json::object();
       next["spec"]["finalizers"] = nlohmann::json::array({"kubernetes"});
       next["status"] = {{"phase", "Active"}};
     } else if (g.empty() && r == "services") {
       next["status"] = {{"loadBalancer", nlohmann::json::object()}};
     } else if (g.empty() && r == "pods") {
       next["status"] = {{"phase", "Pending"}, {"qosClass", "BestEffort"}};
-      if (!next["spec"].contains("serviceAccountName")) next["spec"]["serviceAccountName"] = "default";
+      if (!next["spec"].contains("serviceAccountName"))
+        next["spec"]["serviceAccountName"] = "default";
       next["spec"]["serviceAccount"] = next["spec"]["serviceAccountName"];
     } else if (g == "apps" && r == "deployments") {
       next["status"] = nlohmann::json::object();
@@ -430,7 +492,8 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
       }
       next["status"] = {{"conditions", nullptr},
                         {"acceptedNames", {{"plural", ""}, {"kind", ""}}},
-                        {"storedVersions", storage.empty() ? nlohmann::json::array() : nlohmann::json::array({storage})}};
+                        {"storedVersions", storage.empty() ? nlohmann::json::array()
+                                                           : nlohmann::json::array({storage})}};
     }
   } else if (type.tracksGeneration) {
     std::int64_t gen = curMeta.contains("generation") && curMeta["generation"].is_number_integer()
@@ -444,9 +507,12 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
   std::string name = meta.value("name", "");
   FieldErrors errs = validateObjectMeta(type, next);
   FieldErrors more;
-  if (type.custom) more = validateSchema(type.schema, next);
-  else if (g == "apiextensions.k8s.io") more = validateCrd(next, current ? *current : nlohmann::json());
-  else more = validateBuiltin(type, next, current ? *current : nlohmann::json());
+  if (type.custom)
+    more = validateSchema(type.schema, next);
+  else if (g == "apiextensions.k8s.io")
+    more = validateCrd(next, current ? *current : nlohmann::json());
+  else
+    more = validateBuiltin(type, next, current ? *current : nlohmann::json());
   errs.insert(errs.end(), more.begin(), more.end());
   if (current && !curMeta.value("deletionTimestamp", "").empty()) {
     auto before = finalizersOf(*current);
@@ -458,8 +524,10 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
       std::string list = "[]string{";
       for (std::size_t i = 0; i < added.size(); ++i) list += (i ? ", " : "") + goQuote(added[i]);
       list += "}";
-      errs.push_back(FieldError::forbidden("metadata.finalizers",
-                                           "no new finalizers can be added if the object is being deleted, found new finalizers " + list));
+      errs.push_back(FieldError::forbidden(
+          "metadata.finalizers",
+          "no new finalizers can be added if the object is being deleted, found new finalizers " +
+              list));
     }
   }
   if (!errs.empty()) return reject(errors::invalid(type.group, type.kind, name, errs));
@@ -471,8 +539,8 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
   return next;
 }
 
-nlohmann::json ApiServer::Impl::commitWrite(const ResourceType& type, const std::string& key, const ObjPtr& current,
-                                            nlohmann::json next) {
+nlohmann::json ApiServer::Impl::commitWrite(const ResourceType& type, const std::string& key,
+                                            const ObjPtr& current, nlohmann::json next) {
   nlohmann::json storage = toStorage(type, std::move(next));
   if (current) {
     if (withoutVolatile(storage) == withoutVolatile(*current)) {
@@ -489,8 +557,10 @@ nlohmann::json ApiServer::Impl::commitWrite(const ResourceType& type, const std:
   return toView(type, *stored);
 }
 
-std::pair<bool, nlohmann::json> ApiServer::Impl::deleteObject(const ResourceType& type, const std::string& key,
-                                                              const ObjPtr& current, const std::string& propagation) {
+std::pair<bool, nlohmann::json> ApiServer::Impl::deleteObject(const ResourceType& type,
+                                                              const std::string& key,
+                                                              const ObjPtr& current,
+                                                              const std::string& propagation) {
   const std::string& g = type.group;
   const std::string& r = type.resource;
   std::string uid = metaString(*current, "uid");
@@ -510,10 +580,12 @@ std::pair<bool, nlohmann::json> ApiServer::Impl::deleteObject(const ResourceType
     next["metadata"]["deletionTimestamp"] = formatTimestamp(now());
     next["metadata"]["deletionGracePeriodSeconds"] = 0;
     auto fins = finalizersOf(next);
-    if (std::find(fins.begin(), fins.end(), "customresourcecleanup.apiextensions.k8s.io") == fins.end()) {
+    if (std::find(fins.begin(), fins.end(), "customresourcecleanup.apiextensions.k8s.io") ==
+        fins.end()) {
       next["metadata"]["finalizers"].push_back("customresourcecleanup.apiextensions.k8s.io");
     }
-    if (next["metadata"].contains("generation")) next["metadata"]["generation"] = next["metadata"]["generation"].get<std::int64_t>() + 1;
+    if (next["metadata"].contains("generation"))
+      next["metadata"]["generation"] = next["metadata"]["generation"].get<std::int64_t>() + 1;
     auto stored = put(type, key, std::move(next), current);
     scheduleCrdCleanup(metaString(*stored, "name"));
     return {false, toView(type, *stored)};
@@ -539,9 +611,12 @@ std::pair<bool, nlohmann::json> ApiServer::Impl::deleteObject(const ResourceType
       for (const auto& ref : next["metadata"]["ownerReferences"]) {
         if (!(ref.is_object() && ref.value("uid", "") == uid)) kept.push_back(ref);
       }
-      if (kept.empty()) next["metadata"].erase("ownerReferences");
-      else next["metadata"]["ownerReferences"] = kept;
-      put(*t, objectKey(metaString(*obj, "namespace"), metaString(*obj, "name")), std::move(next), obj);
+      if (kept.empty())
+        next["metadata"].erase("ownerReferences");
+      else
+        next["metadata"]["ownerReferences"] = kept;
+      put(*t, objectKey(metaString(*obj, "namespace"), metaString(*obj, "name")), std::move(next),
+          obj);
     }
   }
   if (!finalizersOf(*current).empty()) {
@@ -549,7 +624,8 @@ std::pair<bool, nlohmann::json> ApiServer::Impl::deleteObject(const ResourceType
     nlohmann::json next = *current;
     next["metadata"]["deletionTimestamp"] = formatTimestamp(now());
     next["metadata"]["deletionGracePeriodSeconds"] = 0;
-    if (next["metadata"].contains("generation") && next["metadata"]["generation"].is_number_integer()) {
+    if (next["metadata"].contains("generation") &&
+        next["metadata"]["generation"].is_number_integer()) {
       next["metadata"]["generation"] = next["metadata"]["generation"].get<std::int64_t>() + 1;
     }
     auto stored = put(type, key, std::move(next), current);
@@ -566,11 +642,14 @@ void ApiServer::Impl::doGet(Ctx& ctx) {
   {
     StoreLock lock(this);
     auto obj = find(type.storageKey, keyFor(type, ctx.info.ns, ctx.info.name));
-    if (!obj) return respondError(ctx.ex, errors::notFound(type.group, type.resource, ctx.info.name));
+    if (!obj)
+      return respondError(ctx.ex, errors::notFound(type.group, type.resource, ctx.info.name));
     view = toView(type, *obj);
   }
   if (acceptsTable(ctx.req)) {
-    return respondJson(ctx, 200, renderTable(type, {view}, metaString(view, "resourceVersion"), now(), includeObject(ctx.req)));
+    return respondJson(ctx, 200,
+                       renderTable(type, {view}, metaString(view, "resourceVersion"), now(),
+                                   includeObject(ctx.req)));
   }
   if (acceptsPartial(ctx.req)) return respondJson(ctx, 200, partialObjectMetadata(view));
   respondJson(ctx, 200, view);
@@ -598,9 +677,11 @@ void ApiServer::Impl::doList(Ctx& ctx) {
   if (auto c = queryParam(ctx.req, "continue"); c && !c->empty()) {
     auto raw = base64::decode(*c);
     nlohmann::json token = raw ? nlohmann::json::parse(*raw, nullptr, false) : nlohmann::json();
-    if (!token.is_object() || !token.contains("start") || !token["start"].is_string() || !token.contains("rv") ||
-        !token["rv"].is_number_unsigned()) {
-      return respondError(ctx.ex, errors::badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+    if (!token.is_object() || !token.contains("start") || !token["start"].is_string() ||
+        !token.contains("rv") || !token["rv"].is_number_unsigned()) {
+      return respondError(ctx.ex,
+                          errors::badRequest("continue key is not valid: incorrect encoded start "
+                                             "resourceVersion (version meta.k8s.io/v1)"));
     }
     start = token["start"].get<std::string>();
     continueRv = token["rv"].get<std::uint64_t>();
@@ -612,7 +693,8 @@ void ApiServer::Impl::doList(Ctx& ctx) {
     if (auto match = queryParam(ctx.req, "resourceVersionMatch"); match && *match == "Exact") {
       auto want = queryParam(ctx.req, "resourceVersion").value_or("");
       if (want != std::to_string(rv)) {
-        return respondError(ctx.ex, errors::expired("too old resource version: " + want + " (" + std::to_string(rv) + ")"));
+        return respondError(ctx.ex, errors::expired("too old resource version: " + want + " (" +
+                                                    std::to_string(rv) + ")"));
       }
     }
     std::uint64_t listRv = continueRv ? continueRv : rv;
@@ -631,8 +713,9 @@ void ApiServer::Impl::doList(Ctx& ctx) {
       for (; it != b->second.end(); ++it) {
         if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0) break;
         const nlohmann::json& obj = *it->second;
-        bool match = labels->matches(labelsOf(obj)) &&
-                     fields->matches([&](const std::string& f) { return fieldValue(type, obj, f); });
+        bool match = labels->matches(labelsOf(obj)) && fields->matches([&](const std::string& f) {
+          return fieldValue(type, obj, f);
+        });
         if (truncated) {
           if (match) ++remaining;
           continue;
@@ -656,7 +739,9 @@ void ApiServer::Impl::doList(Ctx& ctx) {
   if (acceptsTable(ctx.req)) {
     nlohmann::json meta = listMeta;
     meta.erase("resourceVersion");
-    return respondJson(ctx, 200, renderTable(type, items, listMeta["resourceVersion"], now(), includeObject(ctx.req), meta));
+    return respondJson(
+        ctx, 200,
+        renderTable(type, items, listMeta["resourceVersion"], now(), includeObject(ctx.req), meta));
   }
   nlohmann::json arr = nlohmann::json::array();
   bool partial = acceptsPartial(ctx.req);
@@ -672,16 +757,23 @@ void ApiServer::Impl::doList(Ctx& ctx) {
     arr.push_back(std::move(v));
   }
   if (partial) {
-    return respondJson(ctx, 200, {{"kind", "PartialObjectMetadataList"}, {"apiVersion", "meta.k8s.io/v1"},
-                                  {"metadata", listMeta}, {"items", arr}});
+    return respondJson(ctx, 200,
+                       {{"kind", "PartialObjectMetadataList"},
+                        {"apiVersion", "meta.k8s.io/v1"},
+                        {"metadata", listMeta},
+                        {"items", arr}});
   }
-  respondJson(ctx, 200, {{"kind", type.listKind}, {"apiVersion", type.apiVersion()}, {"metadata", listMeta}, {"items", arr}});
+  respondJson(ctx, 200,
+              {{"kind", type.listKind},
+               {"apiVersion", type.apiVersion()},
+               {"metadata", listMeta},
+               {"items", arr}});
 }
 
 namespace {
 
-Result<nlohmann::json> createLocked(ApiServer::Impl& s, Ctx& ctx, const ResourceType& type, nlohmann::json obj,
-                                    bool managedFieldsDone, StoreLock& lock) {
+Result<nlohmann::json> createLocked(ApiServer::Impl& s, Ctx& ctx, const ResourceType& type,
+                                    nlohmann::json obj, bool managedFieldsDone, StoreLock& lock) {
   auto& meta = obj["metadata"];
   std::string name = meta.value("name", "");
   std::string generate = meta.value("generateName", "");
@@ -700,20 +792,24 @@ Result<nlohmann::json> createLocked(ApiServer::Impl& s, Ctx& ctx, const Resource
     auto nsObj = s.find("/namespaces", objectKey("", ns));
     if (!nsObj) return reject(errors::notFound("", "namespaces", ns));
     if (!metaString(*nsObj, "deletionTimestamp").empty()) {
-      return reject(errors::forbidden(type.group, type.resource, name,
-                                      "unable to create new content in namespace " + ns + " because it is being terminated"));
+      return reject(errors::forbidden(
+          type.group, type.resource, name,
+          "unable to create new content in namespace " + ns + " because it is being terminated"));
     }
   }
   std::string key = objectKey(ns, name);
-  if (!name.empty() && s.find(type.storageKey, key)) return reject(errors::alreadyExists(type.group, type.resource, name));
+  if (!name.empty() && s.find(type.storageKey, key))
+    return reject(errors::alreadyExists(type.group, type.resource, name));
   auto next = s.finalizeWrite(ctx, type, nullptr, std::move(obj), "", managedFieldsDone);
   if (!next) return next;
   if (isRbac(type) && !ctx.admin) {
     lock.unlock();
     std::string denied = s.escalationCheck(ctx, type, *next, nullptr);
     lock.lock();
-    if (!denied.empty()) return reject(errors::forbiddenWithMessage(type.group, type.resource, name, denied));
-    if (s.find(type.storageKey, key)) return reject(errors::alreadyExists(type.group, type.resource, name));
+    if (!denied.empty())
+      return reject(errors::forbiddenWithMessage(type.group, type.resource, name, denied));
+    if (s.find(type.storageKey, key))
+      return reject(errors::alreadyExists(type.group, type.resource, name));
   }
   if (ctx.dryRun) return next;
   auto stored = s.put(type, key, s.toStorage(type, std::move(*next)), nullptr);
@@ -722,14 +818,16 @@ Result<nlohmann::json> createLocked(ApiServer::Impl& s, Ctx& ctx, const Resource
 }
 
 /// Finishes an update of `current` to `next` (escalation check, dry run, commit).
-Result<nlohmann::json> updateLocked(ApiServer::Impl& s, Ctx& ctx, const ResourceType& type, const std::string& key,
-                                    const ObjPtr& current, nlohmann::json next, StoreLock& lock) {
+Result<nlohmann::json> updateLocked(ApiServer::Impl& s, Ctx& ctx, const ResourceType& type,
+                                    const std::string& key, const ObjPtr& current,
+                                    nlohmann::json next, StoreLock& lock) {
   if (isRbac(type) && !ctx.admin) {
     nlohmann::json previous = s.toView(type, *current);
     lock.unlock();
     std::string denied = s.escalationCheck(ctx, type, next, &previous);
     lock.lock();
-    if (!denied.empty()) return reject(errors::forbiddenWithMessage(type.group, type.resource, ctx.info.name, denied));
+    if (!denied.empty())
+      return reject(errors::forbiddenWithMessage(type.group, type.resource, ctx.info.name, denied));
     if (s.find(type.storageKey, key) != current) {
       return reject(errors::staleConflict(type.group, type.resource, ctx.info.name));
     }
@@ -742,19 +840,23 @@ Result<nlohmann::json> updateLocked(ApiServer::Impl& s, Ctx& ctx, const Resource
 
 void ApiServer::Impl::doCreate(Ctx& ctx) {
   const ResourceType& type = *ctx.type;
-  if (type.namespaced && ctx.info.ns.empty()) return respondError(ctx.ex, errors::methodNotAllowed());
+  if (type.namespaced && ctx.info.ns.empty())
+    return respondError(ctx.ex, errors::methodNotAllowed());
   auto body = decodeBody(ctx, type);
   if (!body) return respondError(ctx.ex, body.error());
   auto& meta = (*body)["metadata"];
   if (type.namespaced) {
     std::string bodyNs = meta.value("namespace", "");
     if (!bodyNs.empty() && bodyNs != ctx.info.ns) {
-      return respondError(ctx.ex, errors::badRequest("the namespace of the provided object does not match the namespace sent on the request"));
+      return respondError(ctx.ex,
+                          errors::badRequest("the namespace of the provided object does not match "
+                                             "the namespace sent on the request"));
     }
     meta["namespace"] = ctx.info.ns;
   }
   if (!meta.value("resourceVersion", "").empty()) {
-    return respondError(ctx.ex, errors::badRequest("resourceVersion should not be set on objects to be created"));
+    return respondError(
+        ctx.ex, errors::badRequest("resourceVersion should not be set on objects to be created"));
   }
   StoreLock lock(this);
   auto created = createLocked(*this, ctx, type, std::move(*body), false, lock);
@@ -769,15 +871,19 @@ void ApiServer::Impl::doUpdate(Ctx& ctx) {
   if (!body) return respondError(ctx.ex, body.error());
   auto& meta = (*body)["metadata"];
   std::string bodyName = meta.value("name", "");
-  if (bodyName.empty()) meta["name"] = ctx.info.name;
+  if (bodyName.empty())
+    meta["name"] = ctx.info.name;
   else if (bodyName != ctx.info.name) {
-    return respondError(ctx.ex, errors::badRequest("the name of the object (" + bodyName +
-                                                   ") does not match the name on the URL (" + ctx.info.name + ")"));
+    return respondError(
+        ctx.ex, errors::badRequest("the name of the object (" + bodyName +
+                                   ") does not match the name on the URL (" + ctx.info.name + ")"));
   }
   if (type.namespaced) {
     std::string bodyNs = meta.value("namespace", "");
     if (!bodyNs.empty() && bodyNs != ctx.info.ns) {
-      return respondError(ctx.ex, errors::badRequest("the namespace of the provided object does not match the namespace sent on the request"));
+      return respondError(ctx.ex,
+                          errors::badRequest("the namespace of the provided object does not match "
+                                             "the namespace sent on the request"));
     }
     meta["namespace"] = ctx.info.ns;
   }
@@ -798,7 +904,8 @@ void ApiServer::Impl::doUpdate(Ctx& ctx) {
   std::string bodyRv = meta.value("resourceVersion", "");
   if (bodyRv.empty()) {
     if (!type.allowUnconditionalUpdate) {
-      FieldError e = FieldError::invalid("metadata.resourceVersion", nullptr, "must be specified for an update");
+      FieldError e = FieldError::invalid("metadata.resourceVersion", nullptr,
+                                         "must be specified for an update");
       e.rawValue = "0x0";
       lock.unlock();
       return respondError(ctx.ex, errors::invalid(type.group, type.kind, ctx.info.name, {e}));
@@ -823,7 +930,8 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
   const ResourceType& type = *ctx.type;
   const auto& req = ctx.req;
   std::string ct = mediaType(req);
-  std::vector<std::string> accepted = {"application/json-patch+json", "application/merge-patch+json",
+  std::vector<std::string> accepted = {"application/json-patch+json",
+                                       "application/merge-patch+json",
                                        "application/apply-patch+yaml"};
   if (!type.custom) accepted.push_back("application/strategic-merge-patch+json");
   if (std::find(accepted.begin(), accepted.end(), ct) == accepted.end()) {
@@ -835,27 +943,38 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
   bool apply = ct == "application/apply-patch+yaml";
   bool force = queryParam(req, "force").value_or("") == "true";
   nlohmann::json patch;
-  if (nestingDepth(req.body) > kMaxNesting) return respondError(ctx.ex, errors::badRequest("the patch is nested too deeply"));
+  if (nestingDepth(req.body) > kMaxNesting)
+    return respondError(ctx.ex, errors::badRequest("the patch is nested too deeply"));
   if (apply) {
     if (!queryParam(req, "fieldManager") || queryParam(req, "fieldManager")->empty()) {
-      return respondError(ctx.ex, errors::badRequest("PATCH requests with apply patch type must specify a field manager"));
+      return respondError(
+          ctx.ex,
+          errors::badRequest("PATCH requests with apply patch type must specify a field manager"));
     }
     auto y = yamlToJson(req.body);
-    if (!y) return respondError(ctx.ex, errors::badRequest("error decoding YAML: " + y.error().message()));
+    if (!y)
+      return respondError(ctx.ex,
+                          errors::badRequest("error decoding YAML: " + y.error().message()));
     patch = std::move(*y);
-    if (!patch.is_object()) return respondError(ctx.ex, errors::badRequest("the applied object must be a YAML or JSON object"));
+    if (!patch.is_object())
+      return respondError(ctx.ex,
+                          errors::badRequest("the applied object must be a YAML or JSON object"));
     std::string kind = stringAt(patch, "kind");
     std::string apiVersion = stringAt(patch, "apiVersion");
     if (kind.empty() || apiVersion.empty()) {
-      return respondError(ctx.ex, errors::badRequest("invalid object: apiVersion and kind must be set"));
+      return respondError(ctx.ex,
+                          errors::badRequest("invalid object: apiVersion and kind must be set"));
     }
     if (kind != type.kind || apiVersion != type.apiVersion()) {
-      return respondError(ctx.ex, errors::badRequest("the apiVersion and kind of the applied object (" + apiVersion + ", " + kind +
-                                                     ") do not match the request (" + type.apiVersion() + ", " + type.kind + ")"));
+      return respondError(
+          ctx.ex, errors::badRequest("the apiVersion and kind of the applied object (" +
+                                     apiVersion + ", " + kind + ") do not match the request (" +
+                                     type.apiVersion() + ", " + type.kind + ")"));
     }
     if (auto te = typeError(patch, type)) {
-      return respondError(ctx.ex, errors::badRequest(type.kind + " in version " + goQuote(type.version) +
-                                                     " cannot be handled as a " + type.kind + ": " + *te));
+      return respondError(ctx.ex,
+                          errors::badRequest(type.kind + " in version " + goQuote(type.version) +
+                                             " cannot be handled as a " + type.kind + ": " + *te));
     }
   } else {
     try {
@@ -865,12 +984,14 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
     }
     bool jsonPatch = ct == "application/json-patch+json";
     if (jsonPatch && !patch.is_array()) {
-      return respondError(ctx.ex, errors::badRequest("json: cannot unmarshal " + std::string(goJsonType(patch)) +
-                                                     " into Go value of type jsonpatch.Patch"));
+      return respondError(
+          ctx.ex, errors::badRequest("json: cannot unmarshal " + std::string(goJsonType(patch)) +
+                                     " into Go value of type jsonpatch.Patch"));
     }
     if (!jsonPatch && !patch.is_object()) {
-      return respondError(ctx.ex, errors::badRequest("json: cannot unmarshal " + std::string(goJsonType(patch)) +
-                                                     " into Go value of type map[string]interface {}"));
+      return respondError(
+          ctx.ex, errors::badRequest("json: cannot unmarshal " + std::string(goJsonType(patch)) +
+                                     " into Go value of type map[string]interface {}"));
     }
   }
   std::string key = keyFor(type, ctx.info.ns, ctx.info.name);
@@ -887,12 +1008,15 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
     if (meta.value("name", "").empty()) meta["name"] = ctx.info.name;
     if (meta.value("name", "") != ctx.info.name) {
       lock.unlock();
-      return respondError(ctx.ex, errors::badRequest("the name of the object (" + meta.value("name", "") +
-                                                     ") does not match the name on the URL (" + ctx.info.name + ")"));
+      return respondError(
+          ctx.ex,
+          errors::badRequest("the name of the object (" + meta.value("name", "") +
+                             ") does not match the name on the URL (" + ctx.info.name + ")"));
     }
     if (type.namespaced) meta["namespace"] = ctx.info.ns;
     if (type.hasStatus()) patch.erase("status");
-    auto outcome = deps.merge.serverSideApply(nlohmann::json(), patch, ctx.manager, force, type.apiVersion(), "", now());
+    auto outcome = deps.merge.serverSideApply(nlohmann::json(), patch, ctx.manager, force,
+                                              type.apiVersion(), "", now());
     if (!outcome) {
       lock.unlock();
       return respondError(ctx.ex, apiErrorFrom(outcome.error()));
@@ -930,7 +1054,8 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
     }
     // kube resets status on the main endpoint of a resource with a status subresource.
     if (sub.empty() && type.hasStatus()) patch.erase("status");
-    auto outcome = deps.merge.serverSideApply(curView, patch, ctx.manager, force, type.apiVersion(), sub, now());
+    auto outcome = deps.merge.serverSideApply(curView, patch, ctx.manager, force, type.apiVersion(),
+                                              sub, now());
     if (!outcome) {
       lock.unlock();
       return respondError(ctx.ex, apiErrorFrom(outcome.error()));
@@ -948,19 +1073,22 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
     return respondError(ctx.ex, errors::badRequest("the patched object is not a JSON object"));
   }
   std::string patchedRv = metaString(patched, "resourceVersion");
-  if (!managedFieldsDone && !patchedRv.empty() && patchedRv != metaString(*current, "resourceVersion")) {
+  if (!managedFieldsDone && !patchedRv.empty() &&
+      patchedRv != metaString(*current, "resourceVersion")) {
     lock.unlock();
     return respondError(ctx.ex, errors::staleConflict(type.group, type.resource, ctx.info.name));
   }
   std::string patchedName = metaString(patched, "name");
   if (patchedName != ctx.info.name) {
     lock.unlock();
-    return respondError(ctx.ex, errors::badRequest("the name of the object (" + patchedName +
-                                                   ") does not match the name on the URL (" + ctx.info.name + ")"));
+    return respondError(
+        ctx.ex, errors::badRequest("the name of the object (" + patchedName +
+                                   ") does not match the name on the URL (" + ctx.info.name + ")"));
   }
   if (type.namespaced && metaString(patched, "namespace") != ctx.info.ns) {
     lock.unlock();
-    return respondError(ctx.ex, errors::badRequest("the namespace of the provided object does not match the namespace sent on the request"));
+    return respondError(ctx.ex, errors::badRequest("the namespace of the provided object does not "
+                                                   "match the namespace sent on the request"));
   }
   auto next = finalizeWrite(ctx, type, &curView, std::move(patched), sub, managedFieldsDone);
   if (!next) {
@@ -993,7 +1121,8 @@ Result<DeleteOptions> parseDeleteOptions(const Ctx& ctx) {
     } else {
       body = nlohmann::json::parse(ctx.req.body, nullptr, false);
     }
-    if (body.is_discarded() || !body.is_object()) return reject(errors::badRequest("the body of the request must be DeleteOptions"));
+    if (body.is_discarded() || !body.is_object())
+      return reject(errors::badRequest("the body of the request must be DeleteOptions"));
     if (body.contains("propagationPolicy") && body["propagationPolicy"].is_string()) {
       o.propagation = body["propagationPolicy"].get<std::string>();
     }
@@ -1004,8 +1133,10 @@ Result<DeleteOptions> parseDeleteOptions(const Ctx& ctx) {
     }
   }
   if (o.propagation != "Background" && o.propagation != "Foreground" && o.propagation != "Orphan") {
-    return reject(errors::invalid("", "DeleteOptions", "", {FieldError::notSupported("propagationPolicy", o.propagation,
-                                                                                    {"Background", "Foreground", "Orphan"})}));
+    return reject(
+        errors::invalid("", "DeleteOptions", "",
+                        {FieldError::notSupported("propagationPolicy", o.propagation,
+                                                  {"Background", "Foreground", "Orphan"})}));
   }
   return o;
 }
@@ -1027,16 +1158,19 @@ void ApiServer::Impl::doDelete(Ctx& ctx) {
   std::string uid = metaString(*current, "uid");
   if (!options->uid.empty() && options->uid != uid) {
     lock.unlock();
-    return respondError(ctx.ex, errors::conflict(type.group, type.resource, ctx.info.name,
-                                                 "Precondition failed: UID in precondition: " + options->uid +
-                                                     ", UID in object meta: " + uid));
+    return respondError(
+        ctx.ex, errors::conflict(type.group, type.resource, ctx.info.name,
+                                 "Precondition failed: UID in precondition: " + options->uid +
+                                     ", UID in object meta: " + uid));
   }
   std::string curRv = metaString(*current, "resourceVersion");
   if (!options->resourceVersion.empty() && options->resourceVersion != curRv) {
     lock.unlock();
-    return respondError(ctx.ex, errors::conflict(type.group, type.resource, ctx.info.name,
-                                                 "Precondition failed: ResourceVersion in precondition: " +
-                                                     options->resourceVersion + ", ResourceVersion in object meta: " + curRv));
+    return respondError(ctx.ex,
+                        errors::conflict(type.group, type.resource, ctx.info.name,
+                                         "Precondition failed: ResourceVersion in precondition: " +
+                                             options->resourceVersion +
+                                             ", ResourceVersion in object meta: " + curRv));
   }
   if (ctx.dryRun) {
     auto view = toView(type, *current);
@@ -1048,8 +1182,12 @@ void ApiServer::Impl::doDelete(Ctx& ctx) {
   if (removed && !type.returnDeletedObject) {
     nlohmann::json details = {{"name", ctx.info.name}, {"kind", type.resource}, {"uid", uid}};
     if (!type.group.empty()) details["group"] = type.group;
-    return respondJson(ctx, 200, {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
-                                  {"status", "Success"}, {"details", details}});
+    return respondJson(ctx, 200,
+                       {{"kind", "Status"},
+                        {"apiVersion", "v1"},
+                        {"metadata", nlohmann::json::object()},
+                        {"status", "Success"},
+                        {"details", details}});
   }
   respondJson(ctx, 200, view);
 }
@@ -1071,9 +1209,11 @@ void ApiServer::Impl::doDeleteCollection(Ctx& ctx) {
     auto b = store.find(type.storageKey);
     if (b != store.end()) {
       for (const auto& [key, obj] : b->second) {
-        if (type.namespaced && !ctx.info.ns.empty() && metaString(*obj, "namespace") != ctx.info.ns) continue;
+        if (type.namespaced && !ctx.info.ns.empty() && metaString(*obj, "namespace") != ctx.info.ns)
+          continue;
         if (!labels->matches(labelsOf(*obj))) continue;
-        if (!fields->matches([&](const std::string& f) { return fieldValue(type, *obj, f); })) continue;
+        if (!fields->matches([&](const std::string& f) { return fieldValue(type, *obj, f); }))
+          continue;
         victims.push_back({key, obj});
       }
     }
@@ -1092,8 +1232,11 @@ void ApiServer::Impl::doDeleteCollection(Ctx& ctx) {
     }
     listRv = std::to_string(rv);
   }
-  respondJson(ctx, 200, {{"kind", type.listKind}, {"apiVersion", type.apiVersion()},
-                         {"metadata", {{"resourceVersion", listRv}}}, {"items", items}});
+  respondJson(ctx, 200,
+              {{"kind", type.listKind},
+               {"apiVersion", type.apiVersion()},
+               {"metadata", {{"resourceVersion", listRv}}},
+               {"items", items}});
 }
 
 void ApiServer::Impl::doTokenRequest(Ctx& ctx) {
@@ -1105,18 +1248,28 @@ void ApiServer::Impl::doTokenRequest(Ctx& ctx) {
   nlohmann::json body;
   if (ct == "application/json") {
     body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) return respondError(ctx.ex, errors::badRequest("the object provided is unrecognized (must be of type TokenRequest)"));
+    if (body.is_discarded())
+      return respondError(
+          ctx.ex,
+          errors::badRequest("the object provided is unrecognized (must be of type TokenRequest)"));
   } else if (ct == "application/yaml") {
     auto y = yamlToJson(req.body);
-    if (!y) return respondError(ctx.ex, errors::badRequest("error converting YAML to JSON: " + y.error().message()));
+    if (!y)
+      return respondError(
+          ctx.ex, errors::badRequest("error converting YAML to JSON: " + y.error().message()));
     body = std::move(*y);
   } else if (ct == kProtobufContentType) {
     auto p = decodeKubeProtobuf(req.body);
-    if (!p) return respondError(ctx.ex, errors::badRequest("the object provided is unrecognized (must be of type TokenRequest): " +
-                                                           p.error().message()));
+    if (!p)
+      return respondError(
+          ctx.ex, errors::badRequest(
+                      "the object provided is unrecognized (must be of type TokenRequest): " +
+                      p.error().message()));
     body = std::move(*p);
   } else {
-    return respondError(ctx.ex, errors::unsupportedMediaType({"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}));
+    return respondError(ctx.ex,
+                        errors::unsupportedMediaType({"application/json", "application/yaml",
+                                                      "application/vnd.kubernetes.protobuf"}));
   }
   if (!body.is_object()) body = nlohmann::json::object();
   nlohmann::json spec = body.value("spec", nlohmann::json::object());
@@ -1140,25 +1293,32 @@ void ApiServer::Impl::doTokenRequest(Ctx& ctx) {
     uid = metaString(*sa, "uid");
   }
   if (!deps.auth.tokens) return respondError(ctx.ex, errors::internal("no token authority"));
-  auto issued = deps.auth.tokens->issue(ctx.info.ns, name, uid, std::chrono::seconds(seconds), audiences);
+  auto issued =
+      deps.auth.tokens->issue(ctx.info.ns, name, uid, std::chrono::seconds(seconds), audiences);
   WallTime t = now();
   nlohmann::json tracked = {{"apiVersion", "authentication.k8s.io/v1"},
                             {"kind", "TokenRequest"},
                             {"metadata", {{"name", name}, {"namespace", ctx.info.ns}}},
                             {"spec", body.value("spec", nlohmann::json::object())}};
-  nlohmann::json meta = {{"name", name}, {"namespace", ctx.info.ns}, {"creationTimestamp", formatTimestamp(t)}};
+  nlohmann::json meta = {
+      {"name", name}, {"namespace", ctx.info.ns}, {"creationTimestamp", formatTimestamp(t)}};
   if (deps.merge.recordUpdate) {
-    auto withFields = deps.merge.recordUpdate(nlohmann::json(), tracked, ctx.manager, "authentication.k8s.io/v1", "token", t);
+    auto withFields = deps.merge.recordUpdate(nlohmann::json(), tracked, ctx.manager,
+                                              "authentication.k8s.io/v1", "token", t);
     if (withFields.contains("metadata") && withFields["metadata"].contains("managedFields")) {
       meta["managedFields"] = withFields["metadata"]["managedFields"];
     }
   }
-  nlohmann::json boundRef = spec.contains("boundObjectRef") ? spec["boundObjectRef"] : nlohmann::json();
-  nlohmann::json resp = {{"kind", "TokenRequest"},
-                         {"apiVersion", "authentication.k8s.io/v1"},
-                         {"metadata", meta},
-                         {"spec", {{"audiences", audiences}, {"expirationSeconds", seconds}, {"boundObjectRef", boundRef}}},
-                         {"status", {{"token", issued.token}, {"expirationTimestamp", formatTimestamp(issued.expiresAt)}}}};
+  nlohmann::json boundRef =
+      spec.contains("boundObjectRef") ? spec["boundObjectRef"] : nlohmann::json();
+  nlohmann::json resp = {
+      {"kind", "TokenRequest"},
+      {"apiVersion", "authentication.k8s.io/v1"},
+      {"metadata", meta},
+      {"spec",
+       {{"audiences", audiences}, {"expirationSeconds", seconds}, {"boundObjectRef", boundRef}}},
+      {"status",
+       {{"token", issued.token}, {"expirationTimestamp", formatTimestamp(issued.expiresAt)}}}};
   respondJson(ctx, 201, resp);
 }
 
@@ -1199,14 +1359,17 @@ void ApiServer::Impl::doReview(Ctx& ctx) {
     }
     Decision d = authorizer->authorize(user, a);
     status["allowed"] = d.allowed;
-    if (!d.allowed && !d.reason.empty() && d.reason.rfind("User ", 0) != 0) status["reason"] = d.reason;
+    if (!d.allowed && !d.reason.empty() && d.reason.rfind("User ", 0) != 0)
+      status["reason"] = d.reason;
   };
   const std::string& r = type.resource;
   if (r == "selfsubjectaccessreviews") {
     if (!spec.contains("resourceAttributes") && !spec.contains("nonResourceAttributes")) {
-      return respondError(ctx.ex, errors::invalid(type.group, type.kind, "",
-                                                  {FieldError::invalid("spec.resourceAttributes", nullptr,
-                                                                       "exactly one of nonResourceAttributes or resourceAttributes must be specified")}));
+      return respondError(
+          ctx.ex, errors::invalid(type.group, type.kind, "",
+                                  {FieldError::invalid("spec.resourceAttributes", nullptr,
+                                                       "exactly one of nonResourceAttributes or "
+                                                       "resourceAttributes must be specified")}));
     }
     decide(ctx.user, ctx.admin, attributesFrom(spec));
   } else if (r == "subjectaccessreviews") {
@@ -1235,11 +1398,13 @@ void ApiServer::Impl::doReview(Ctx& ctx) {
     status = rules;
   } else if (r == "tokenreviews") {
     std::string token = stringAt(spec, "token");
-    std::optional<UserInfo> u = deps.auth.tokens && !token.empty() ? deps.auth.tokens->authenticate(token) : std::nullopt;
+    std::optional<UserInfo> u =
+        deps.auth.tokens && !token.empty() ? deps.auth.tokens->authenticate(token) : std::nullopt;
     status["authenticated"] = u.has_value();
     if (u) {
       status["user"] = {{"username", u->name}, {"uid", u->uid}, {"groups", u->groups}};
-      status["audiences"] = spec.contains("audiences") ? spec["audiences"] : nlohmann::json(opts.tokenAudiences);
+      status["audiences"] =
+          spec.contains("audiences") ? spec["audiences"] : nlohmann::json(opts.tokenAudiences);
     } else {
       status["user"] = nlohmann::json::object();
     }
@@ -1249,14 +1414,20 @@ void ApiServer::Impl::doReview(Ctx& ctx) {
   }
   nlohmann::json meta = {{"creationTimestamp", nullptr}};
   if (deps.merge.recordUpdate && !spec.empty()) {
-    nlohmann::json tracked = {{"apiVersion", type.apiVersion()}, {"kind", type.kind}, {"metadata", nlohmann::json::object()},
+    nlohmann::json tracked = {{"apiVersion", type.apiVersion()},
+                              {"kind", type.kind},
+                              {"metadata", nlohmann::json::object()},
                               {"spec", spec}};
-    auto withFields = deps.merge.recordUpdate(nlohmann::json(), tracked, ctx.manager, type.apiVersion(), "", now());
+    auto withFields = deps.merge.recordUpdate(nlohmann::json(), tracked, ctx.manager,
+                                              type.apiVersion(), "", now());
     if (withFields.contains("metadata") && withFields["metadata"].contains("managedFields")) {
       meta["managedFields"] = withFields["metadata"]["managedFields"];
     }
   }
-  nlohmann::json resp = {{"kind", type.kind}, {"apiVersion", type.apiVersion()}, {"metadata", meta}, {"status", status}};
+  nlohmann::json resp = {{"kind", type.kind},
+                         {"apiVersion", type.apiVersion()},
+                         {"metadata", meta},
+                         {"status", status}};
   if (!spec.empty()) resp["spec"] = spec;
   respondJson(ctx, 201, resp);
 }
@@ -1266,7 +1437,8 @@ void ApiServer::Impl::doScale(Ctx& ctx) {
   std::string key = keyFor(type, ctx.info.ns, ctx.info.name);
   auto scaleOf = [&](const nlohmann::json& obj) {
     const auto& meta = metadataOf(obj);
-    nlohmann::json m = {{"name", meta.value("name", "")}, {"uid", meta.value("uid", "")},
+    nlohmann::json m = {{"name", meta.value("name", "")},
+                        {"uid", meta.value("uid", "")},
                         {"resourceVersion", meta.value("resourceVersion", "")},
                         {"creationTimestamp", meta.value("creationTimestamp", "")}};
     if (meta.contains("namespace")) m["namespace"] = meta["namespace"];
@@ -1276,16 +1448,18 @@ void ApiServer::Impl::doScale(Ctx& ctx) {
     if (spec.is_object() && spec.contains("selector") && spec["selector"].is_object()) {
       nlohmann::json matchLabels = spec["selector"].value("matchLabels", nlohmann::json::object());
       for (const auto& [k, v] : matchLabels.items()) {
-        selector += (selector.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+        selector += (selector.empty() ? "" : ",") + k + "=" +
+                    (v.is_string() ? v.get<std::string>() : v.dump());
       }
     }
     nlohmann::json status = {{"replicas", st.is_object() ? st.value("replicas", 0) : 0}};
     if (!selector.empty()) status["selector"] = selector;
-    return nlohmann::json{{"kind", "Scale"},
-                          {"apiVersion", "autoscaling/v1"},
-                          {"metadata", m},
-                          {"spec", {{"replicas", spec.is_object() ? spec.value("replicas", 0) : 0}}},
-                          {"status", status}};
+    return nlohmann::json{
+        {"kind", "Scale"},
+        {"apiVersion", "autoscaling/v1"},
+        {"metadata", m},
+        {"spec", {{"replicas", spec.is_object() ? spec.value("replicas", 0) : 0}}},
+        {"status", status}};
   };
   const std::string& m = ctx.req.method;
   StoreLock lock(this);
@@ -1311,9 +1485,12 @@ void ApiServer::Impl::doScale(Ctx& ctx) {
   }
   nlohmann::json wanted = scale;
   try {
-    if (m == "PUT") wanted = body;
-    else if (ct == "application/json-patch+json") wanted = scale.patch(body);
-    else wanted.merge_patch(body);
+    if (m == "PUT")
+      wanted = body;
+    else if (ct == "application/json-patch+json")
+      wanted = scale.patch(body);
+    else
+      wanted.merge_patch(body);
   } catch (const std::exception&) {
     lock.unlock();
     return respondError(ctx.ex, errors::genericUnprocessable());
@@ -1324,8 +1501,10 @@ void ApiServer::Impl::doScale(Ctx& ctx) {
   }
   if (!replicas.is_number_integer() || replicas.get<std::int64_t>() < 0) {
     lock.unlock();
-    return respondError(ctx.ex, errors::invalid("autoscaling", "Scale", ctx.info.name,
-                                                {FieldError::invalid("spec.replicas", replicas, "must be greater than or equal to 0")}));
+    return respondError(
+        ctx.ex, errors::invalid("autoscaling", "Scale", ctx.info.name,
+                                {FieldError::invalid("spec.replicas", replicas,
+                                                     "must be greater than or equal to 0")}));
   }
   nlohmann::json next = toView(type, *current);
   next["spec"]["replicas"] = replicas;

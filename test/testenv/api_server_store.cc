@@ -29,9 +29,12 @@ std::string scalarText(const nlohmann::json& v) {
 
 const char* eventTypeName(EventType t) {
   switch (t) {
-    case EventType::kAdded: return "ADDED";
-    case EventType::kModified: return "MODIFIED";
-    case EventType::kDeleted: return "DELETED";
+    case EventType::kAdded:
+      return "ADDED";
+    case EventType::kModified:
+      return "MODIFIED";
+    case EventType::kDeleted:
+      return "DELETED";
   }
   return "ERROR";
 }
@@ -69,11 +72,13 @@ ObjPtr ApiServer::Impl::put(const ResourceType& type, const std::string& key, nl
   store[type.storageKey][key] = stored;
   std::string uid = metaString(*stored, "uid");
   if (!uid.empty()) uids[uid] = {type.storageKey, key};
-  record({rv, previous ? EventType::kModified : EventType::kAdded, type.storageKey, stored, previous});
+  record(
+      {rv, previous ? EventType::kModified : EventType::kAdded, type.storageKey, stored, previous});
   return stored;
 }
 
-nlohmann::json ApiServer::Impl::remove(const ResourceType& type, const std::string& key, const ObjPtr& previous) {
+nlohmann::json ApiServer::Impl::remove(const ResourceType& type, const std::string& key,
+                                       const ObjPtr& previous) {
   ++rv;
   nlohmann::json last = *previous;
   last["metadata"]["resourceVersion"] = std::to_string(rv);
@@ -98,7 +103,8 @@ void ApiServer::Impl::record(StoredEvent event) {
   dispatch(history.back());
 }
 
-nlohmann::json ApiServer::Impl::toView(const ResourceType& type, const nlohmann::json& stored) const {
+nlohmann::json ApiServer::Impl::toView(const ResourceType& type,
+                                       const nlohmann::json& stored) const {
   nlohmann::json v;
   if (type.group == "events.k8s.io") {
     v = eventToEventsV1(stored);
@@ -124,17 +130,23 @@ ResourceTypePtr ApiServer::Impl::typeForStorageKey(const std::string& storageKey
   return nullptr;
 }
 
-ResourceTypePtr ApiServer::Impl::builtin(const std::string& group, const std::string& resource) const {
+ResourceTypePtr ApiServer::Impl::builtin(const std::string& group,
+                                         const std::string& resource) const {
   return registry.findAnyVersion(group, resource);
 }
 
 std::vector<nlohmann::json> ApiServer::Impl::rbacObjects(const std::string& kind) const {
   std::string resource;
-  if (kind == "Role") resource = "roles";
-  else if (kind == "ClusterRole") resource = "clusterroles";
-  else if (kind == "RoleBinding") resource = "rolebindings";
-  else if (kind == "ClusterRoleBinding") resource = "clusterrolebindings";
-  else return {};
+  if (kind == "Role")
+    resource = "roles";
+  else if (kind == "ClusterRole")
+    resource = "clusterroles";
+  else if (kind == "RoleBinding")
+    resource = "rolebindings";
+  else if (kind == "ClusterRoleBinding")
+    resource = "clusterrolebindings";
+  else
+    return {};
   std::vector<nlohmann::json> out;
   auto collect = [&] {
     auto b = store.find("rbac.authorization.k8s.io/" + resource);
@@ -160,7 +172,8 @@ bool ApiServer::Impl::namespaceActive(const std::string& ns) const {
   return obj && metaString(*obj, "deletionTimestamp").empty();
 }
 
-std::optional<std::string> ApiServer::Impl::fieldValue(const ResourceType& type, const nlohmann::json& obj,
+std::optional<std::string> ApiServer::Impl::fieldValue(const ResourceType& type,
+                                                       const nlohmann::json& obj,
                                                        const std::string& field) const {
   if (field == "metadata.name") return metaString(obj, "name");
   if (field == "metadata.namespace") return metaString(obj, "namespace");
@@ -198,15 +211,18 @@ std::optional<std::string> ApiServer::Impl::fieldValue(const ResourceType& type,
   }
   if (r == "events" && (g.empty() || g == "events.k8s.io")) {
     // `obj` is the stored (core/v1) form.
-    static const std::vector<std::string> kRefFields = {"kind", "namespace", "name", "uid", "apiVersion",
-                                                        "resourceVersion", "fieldPath"};
+    static const std::vector<std::string> kRefFields = {
+        "kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"};
     for (const auto& f : kRefFields) {
-      if (field == "involvedObject." + f || field == "regarding." + f) return scalarText(at(at(obj, "involvedObject"), f.c_str()));
+      if (field == "involvedObject." + f || field == "regarding." + f)
+        return scalarText(at(at(obj, "involvedObject"), f.c_str()));
     }
     if (field == "reason") return stringAt(obj, "reason");
     if (field == "type") return stringAt(obj, "type");
-    if (field == "reportingComponent" || field == "reportingController") return stringAt(obj, "reportingComponent");
-    if (field == "source" || field == "deprecatedSource.component") return path({"source", "component"});
+    if (field == "reportingComponent" || field == "reportingController")
+      return stringAt(obj, "reportingComponent");
+    if (field == "source" || field == "deprecatedSource.component")
+      return path({"source", "component"});
   }
   if (type.custom) {
     for (const auto& sf : type.selectableFields) {
@@ -221,15 +237,18 @@ std::optional<std::string> ApiServer::Impl::fieldValue(const ResourceType& type,
   return std::nullopt;
 }
 
-Result<void> ApiServer::Impl::checkFieldSelector(const ResourceType& type, const FieldSelector& selector) const {
+Result<void> ApiServer::Impl::checkFieldSelector(const ResourceType& type,
+                                                 const FieldSelector& selector) const {
   static const nlohmann::json kEmpty = nlohmann::json::object();
   for (const auto& r : selector.requirements()) {
     // Probe with an empty object: nullopt means the field is not supported for this kind.
     if (!fieldValue(type, kEmpty, r.field)) {
       if (type.custom) {
         std::string known = "\"metadata.name\", \"metadata.namespace\"";
-        for (const auto& sf : type.selectableFields) known += ", \"" + (sf.size() > 1 && sf[0] == '.' ? sf.substr(1) : sf) + "\"";
-        return reject(errors::badRequest("\"" + r.field + "\" is not a known field selector: only " + known));
+        for (const auto& sf : type.selectableFields)
+          known += ", \"" + (sf.size() > 1 && sf[0] == '.' ? sf.substr(1) : sf) + "\"";
+        return reject(
+            errors::badRequest("\"" + r.field + "\" is not a known field selector: only " + known));
       }
       return reject(errors::badRequest("field label not supported: " + r.field));
     }
@@ -237,7 +256,8 @@ Result<void> ApiServer::Impl::checkFieldSelector(const ResourceType& type, const
   return {};
 }
 
-Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc, const nlohmann::json* current) {
+Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc,
+                                                       const nlohmann::json* current) {
   auto& spec = svc["spec"];
   std::string type = stringAt(spec, "type");
   std::string name = metaString(svc, "name");
@@ -270,20 +290,25 @@ Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc, cons
     auto ip = parseIpv4(want);
     nlohmann::json list = nlohmann::json::array({want});
     if (!ip) {
-      return reject(errors::invalid("", "Service", name,
-                                    {FieldError::invalid("spec.clusterIPs[0]", want, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")}));
+      return reject(errors::invalid(
+          "", "Service", name,
+          {FieldError::invalid("spec.clusterIPs[0]", want,
+                               "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")}));
     }
     if (*ip < serviceBase || *ip >= serviceBase + serviceSize) {
       return reject(errors::invalid(
           "", "Service", name,
           {FieldError::invalid("spec.clusterIPs", list,
                                "failed to allocate IP " + want + ": the provided IP (" + want +
-                                   ") is not in the valid range. The range of valid IPs is " + opts.serviceCidr)}));
+                                   ") is not in the valid range. The range of valid IPs is " +
+                                   opts.serviceCidr)}));
     }
     if (allocatedIps.count(*ip)) {
-      return reject(errors::invalid("", "Service", name,
-                                    {FieldError::invalid("spec.clusterIPs", list,
-                                                         "failed to allocate IP " + want + ": provided IP is already allocated")}));
+      return reject(errors::invalid(
+          "", "Service", name,
+          {FieldError::invalid(
+              "spec.clusterIPs", list,
+              "failed to allocate IP " + want + ": provided IP is already allocated")}));
     }
     allocatedIps.insert(*ip);
   }
@@ -291,7 +316,8 @@ Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc, cons
   spec["clusterIPs"] = nlohmann::json::array({want});
   if (!spec.contains("ipFamilies")) spec["ipFamilies"] = nlohmann::json::array({"IPv4"});
   if (!spec.contains("ipFamilyPolicy")) spec["ipFamilyPolicy"] = "SingleStack";
-  if ((type == "NodePort" || type == "LoadBalancer") && spec.contains("ports") && spec["ports"].is_array()) {
+  if ((type == "NodePort" || type == "LoadBalancer") && spec.contains("ports") &&
+      spec["ports"].is_array()) {
     for (auto& p : spec["ports"]) {
       if (p.contains("nodePort") && p["nodePort"].is_number_integer()) {
         allocatedNodePorts.insert(p["nodePort"].get<int>());
@@ -333,13 +359,13 @@ void ApiServer::Impl::reindex() {
         const auto& ports = at(at(*obj, "spec"), "ports");
         if (ports.is_array()) {
           for (const auto& p : ports) {
-            if (at(p, "nodePort").is_number_integer()) allocatedNodePorts.insert(p["nodePort"].get<int>());
+            if (at(p, "nodePort").is_number_integer())
+              allocatedNodePorts.insert(p["nodePort"].get<int>());
           }
         }
       }
     }
   }
 }
-
 
 }  // namespace rio::testenv

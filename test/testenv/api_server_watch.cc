@@ -15,7 +15,9 @@ std::optional<std::string> queryParam(const http::ServerRequest& r, const std::s
   return it->second;
 }
 
-bool truthy(const std::optional<std::string>& v) { return v && (*v == "1" || *v == "true" || *v == "True"); }
+bool truthy(const std::optional<std::string>& v) {
+  return v && (*v == "1" || *v == "true" || *v == "True");
+}
 
 }  // namespace
 
@@ -27,7 +29,8 @@ void ApiServer::Impl::sendEvent(Watcher& w, const char* type, const nlohmann::js
 void ApiServer::Impl::sendBookmark(Watcher& w, bool initialEventsEnd) {
   nlohmann::json meta = {{"resourceVersion", std::to_string(rv)}, {"creationTimestamp", nullptr}};
   if (initialEventsEnd) meta["annotations"] = {{"k8s.io/initial-events-end", "true"}};
-  sendEvent(w, "BOOKMARK", {{"kind", w.type->kind}, {"apiVersion", w.type->apiVersion()}, {"metadata", meta}});
+  sendEvent(w, "BOOKMARK",
+            {{"kind", w.type->kind}, {"apiVersion", w.type->apiVersion()}, {"metadata", meta}});
 }
 
 bool ApiServer::Impl::deliver(Watcher& w, const StoredEvent& event) {
@@ -46,9 +49,12 @@ bool ApiServer::Impl::deliver(Watcher& w, const StoredEvent& event) {
       break;
     case EventType::kModified: {
       bool was = matches(event.previous), is = matches(event.object);
-      if (was && is) kind = "MODIFIED";
-      else if (is) kind = "ADDED";
-      else if (was) kind = "DELETED";
+      if (was && is)
+        kind = "MODIFIED";
+      else if (is)
+        kind = "ADDED";
+      else if (was)
+        kind = "DELETED";
       break;
     }
     case EventType::kDeleted:
@@ -133,7 +139,8 @@ void ApiServer::Impl::doWatch(Ctx& ctx) {
   auto labels = LabelSelector::parse(queryParam(ctx.req, "labelSelector").value_or(""));
   if (!labels) return respondError(ctx.ex, errors::badRequest(labels.error().message()));
   std::string fieldText = queryParam(ctx.req, "fieldSelector").value_or("");
-  if (!ctx.info.name.empty()) fieldText = "metadata.name=" + ctx.info.name + (fieldText.empty() ? "" : "," + fieldText);
+  if (!ctx.info.name.empty())
+    fieldText = "metadata.name=" + ctx.info.name + (fieldText.empty() ? "" : "," + fieldText);
   auto fields = FieldSelector::parse(fieldText);
   if (!fields) return respondError(ctx.ex, errors::badRequest(fields.error().message()));
   if (auto ok = checkFieldSelector(*type, *fields); !ok) return respondError(ctx.ex, ok.error());
@@ -141,9 +148,13 @@ void ApiServer::Impl::doWatch(Ctx& ctx) {
   bool initialEvents = truthy(queryParam(ctx.req, "sendInitialEvents"));
   std::string rvParam = queryParam(ctx.req, "resourceVersion").value_or("");
   if (initialEvents && queryParam(ctx.req, "resourceVersionMatch").value_or("") != "NotOlderThan") {
-    return respondError(ctx.ex, errors::invalid("meta.k8s.io", "ListOptions", "",
-                                                {FieldError::forbidden("resourceVersionMatch",
-                                                                       "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")}));
+    return respondError(
+        ctx.ex,
+        errors::invalid(
+            "meta.k8s.io", "ListOptions", "",
+            {FieldError::forbidden(
+                "resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")}));
   }
   std::chrono::milliseconds timeout = opts.defaultWatchTimeout;
   if (auto t = queryParam(ctx.req, "timeoutSeconds"); t && !t->empty()) {
@@ -173,18 +184,26 @@ void ApiServer::Impl::doWatch(Ctx& ctx) {
   w->bookmarks = bookmarks;
   w->exchange = ctx.ex;
   auto accept = ctx.req.header("Accept").value_or("");
-  if (accept.find("as=Table") != std::string::npos) w->render = Watcher::Render::kTable;
-  else if (accept.find("as=PartialObjectMetadata") != std::string::npos) w->render = Watcher::Render::kPartialMetadata;
+  if (accept.find("as=Table") != std::string::npos)
+    w->render = Watcher::Render::kTable;
+  else if (accept.find("as=PartialObjectMetadata") != std::string::npos)
+    w->render = Watcher::Render::kPartialMetadata;
   // The stream starts before the store is locked (starting it records the request); nothing is
   // written to it until the watcher is registered under the lock below.
-  ctx.ex->startStream(200, {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}});
+  ctx.ex->startStream(
+      200, {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}});
   {
     StoreLock lock(this);
     if (!fromState && fromRv < historyFloor) {
       lock.unlock();
-      nlohmann::json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
-                               {"status", "Failure"}, {"message", "The resourceVersion for the provided watch is too old."},
-                               {"reason", "Expired"}, {"code", 410}};
+      nlohmann::json status = {
+          {"kind", "Status"},
+          {"apiVersion", "v1"},
+          {"metadata", nlohmann::json::object()},
+          {"status", "Failure"},
+          {"message", "The resourceVersion for the provided watch is too old."},
+          {"reason", "Expired"},
+          {"code", 410}};
       ctx.ex->write(nlohmann::json({{"type", "ERROR"}, {"object", status}}).dump() + "\n");
       ctx.ex->finish();
       return;

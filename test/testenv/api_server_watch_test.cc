@@ -11,11 +11,14 @@ using namespace rio::testenv::testing;
 namespace {
 
 const char kTableAccept[] =
-    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/"
+    "json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
 
 void cm(Harness& h, const std::string& name, const std::string& labels = "{}") {
-  REQUIRE(h.post("/api/v1/namespaces/demo/configmaps",
-                 R"({"metadata":{"name":")" + name + R"(","labels":)" + labels + R"(},"data":{"a":"1"}})").status == 201);
+  REQUIRE(h.post("/api/v1/namespaces/demo/configmaps", R"({"metadata":{"name":")" + name +
+                                                           R"(","labels":)" + labels +
+                                                           R"(},"data":{"a":"1"}})")
+              .status == 201);
 }
 
 std::vector<std::string> names(const nlohmann::json& list) {
@@ -28,8 +31,10 @@ std::string rv(Harness& h) { return std::to_string(h.server->resourceVersion());
 
 }  // namespace
 
-TEST_CASE("List: items carry no kind/apiVersion and the list has the cluster resourceVersion, as recorded",
-          "[testenv][list]") {
+TEST_CASE(
+    "List: items carry no kind/apiVersion and the list has the cluster resourceVersion, as "
+    "recorded",
+    "[testenv][list]") {
   Harness h;
   cm(h, "c1");
   auto r = h.get("/api/v1/namespaces/demo/configmaps");
@@ -42,13 +47,15 @@ TEST_CASE("List: items carry no kind/apiVersion and the list has the cluster res
   CHECK_FALSE(r.body["items"][0].contains("apiVersion"));
 }
 
-TEST_CASE("List: label selectors support =, ==, !=, in, notin, exists and !exists", "[testenv][list][selectors]") {
+TEST_CASE("List: label selectors support =, ==, !=, in, notin, exists and !exists",
+          "[testenv][list][selectors]") {
   Harness h;
   cm(h, "a", R"({"app":"x","tier":"web"})");
   cm(h, "b", R"({"app":"y"})");
   cm(h, "c", R"({"tier":"db"})");
   auto q = [&](const std::string& sel) {
-    return names(h.get("/api/v1/namespaces/demo/configmaps?labelSelector=" + http::urlEncode(sel)).body);
+    return names(
+        h.get("/api/v1/namespaces/demo/configmaps?labelSelector=" + http::urlEncode(sel)).body);
   };
   using V = std::vector<std::string>;
   CHECK(q("app=x") == V{"a"});
@@ -59,20 +66,32 @@ TEST_CASE("List: label selectors support =, ==, !=, in, notin, exists and !exist
   CHECK(q("tier") == V{"a", "c"});
   CHECK(q("!app") == V{"c", "kube-root-ca.crt"});
   CHECK(q("app,tier=web") == V{"a"});
-  auto bad = h.get("/api/v1/namespaces/demo/configmaps?labelSelector=" + http::urlEncode("a in (x"));
+  auto bad =
+      h.get("/api/v1/namespaces/demo/configmaps?labelSelector=" + http::urlEncode("a in (x"));
   CHECK(bad.status == 400);
 }
 
-TEST_CASE("List: field selectors on metadata and kind-specific fields; unknown fields are 400", "[testenv][list][selectors]") {
+TEST_CASE("List: field selectors on metadata and kind-specific fields; unknown fields are 400",
+          "[testenv][list][selectors]") {
   Harness h;
-  REQUIRE(h.post("/api/v1/namespaces/demo/secrets", R"({"metadata":{"name":"tls"},"type":"kubernetes.io/tls","data":{"tls.crt":"","tls.key":""}})").status == 201);
-  REQUIRE(h.post("/api/v1/namespaces/demo/secrets", R"({"metadata":{"name":"plain"}})").status == 201);
-  auto byType = h.get("/api/v1/namespaces/demo/secrets?fieldSelector=" + http::urlEncode("type=kubernetes.io/tls"));
+  REQUIRE(
+      h.post(
+           "/api/v1/namespaces/demo/secrets",
+           R"({"metadata":{"name":"tls"},"type":"kubernetes.io/tls","data":{"tls.crt":"","tls.key":""}})")
+          .status == 201);
+  REQUIRE(h.post("/api/v1/namespaces/demo/secrets", R"({"metadata":{"name":"plain"}})").status ==
+          201);
+  auto byType = h.get("/api/v1/namespaces/demo/secrets?fieldSelector=" +
+                      http::urlEncode("type=kubernetes.io/tls"));
   CHECK(names(byType.body) == std::vector<std::string>{"tls"});
-  auto byName = h.get("/api/v1/secrets?fieldSelector=" + http::urlEncode("metadata.name!=tls,metadata.namespace=demo"));
+  auto byName = h.get("/api/v1/secrets?fieldSelector=" +
+                      http::urlEncode("metadata.name!=tls,metadata.namespace=demo"));
   CHECK(names(byName.body) == std::vector<std::string>{"plain"});
-  REQUIRE(h.post("/api/v1/namespaces/demo/pods",
-                 R"({"metadata":{"name":"p"},"spec":{"nodeName":"node-1","containers":[{"name":"c","image":"nginx:1.27"}]}})").status == 201);
+  REQUIRE(
+      h.post(
+           "/api/v1/namespaces/demo/pods",
+           R"({"metadata":{"name":"p"},"spec":{"nodeName":"node-1","containers":[{"name":"c","image":"nginx:1.27"}]}})")
+          .status == 201);
   auto onNode = h.get("/api/v1/pods?fieldSelector=" + http::urlEncode("spec.nodeName=node-1"));
   CHECK(names(onNode.body) == std::vector<std::string>{"p"});
   auto bad = h.get("/api/v1/namespaces/demo/configmaps?fieldSelector=spec.nope%3D1");
@@ -89,7 +108,8 @@ TEST_CASE("List: limit and continue page through items with an opaque token", "[
   std::string token = first.body["metadata"]["continue"];
   CHECK(first.body["metadata"]["remainingItemCount"] == 3);
   cm(h, "bb");  // written between pages: after the cursor, so it shows up
-  auto second = h.get("/api/v1/namespaces/demo/configmaps?limit=2&continue=" + http::urlEncode(token));
+  auto second =
+      h.get("/api/v1/namespaces/demo/configmaps?limit=2&continue=" + http::urlEncode(token));
   CHECK(names(second.body) == std::vector<std::string>{"bb", "c"});
   CHECK(second.body["metadata"]["resourceVersion"] == first.body["metadata"]["resourceVersion"]);
   auto third = h.get("/api/v1/namespaces/demo/configmaps?limit=2&continue=" +
@@ -101,10 +121,12 @@ TEST_CASE("List: limit and continue page through items with an opaque token", "[
 
 TEST_CASE("List: Table output for ConfigMaps has the recorded columns", "[testenv][list][table]") {
   Harness h;
-  REQUIRE(h.post("/api/v1/namespaces/demo/configmaps", R"({"metadata":{"name":"c1"},"data":{"k":"z","k2":"v2"}})").status == 201);
+  REQUIRE(h.post("/api/v1/namespaces/demo/configmaps",
+                 R"({"metadata":{"name":"c1"},"data":{"k":"z","k2":"v2"}})")
+              .status == 201);
   h.world.clock->advance(std::chrono::seconds(3));
-  auto r = h.call("GET", "/api/v1/namespaces/demo/configmaps?fieldSelector=metadata.name%3Dc1", {}, {}, "admin-token",
-                  {{"Accept", kTableAccept}});
+  auto r = h.call("GET", "/api/v1/namespaces/demo/configmaps?fieldSelector=metadata.name%3Dc1", {},
+                  {}, "admin-token", {{"Accept", kTableAccept}});
   REQUIRE(r.status == 200);
   auto want = recordedJson("cm-list-table.txt");
   CHECK(r.body["kind"] == "Table");
@@ -119,31 +141,42 @@ TEST_CASE("List: Table output for ConfigMaps has the recorded columns", "[testen
 TEST_CASE("List: Table output for custom resources follows additionalPrinterColumns, as recorded",
           "[testenv][list][table][crd]") {
   Harness h;
-  REQUIRE(h.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", recordedRequest("crd-create.txt")).status == 201);
+  REQUIRE(h.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                 recordedRequest("crd-create.txt"))
+              .status == 201);
   h.world.scheduler->runDue();
-  REQUIRE(h.post("/apis/example.com/v1/namespaces/demo/widgets", recordedRequest("cr-create.txt")).status == 201);
-  h.patch("/apis/example.com/v1/namespaces/demo/widgets/w1/status", recordedRequest("cr-status-patch.txt"),
+  REQUIRE(h.post("/apis/example.com/v1/namespaces/demo/widgets", recordedRequest("cr-create.txt"))
+              .status == 201);
+  h.patch("/apis/example.com/v1/namespaces/demo/widgets/w1/status",
+          recordedRequest("cr-status-patch.txt"), "application/merge-patch+json");
+  h.patch("/apis/example.com/v1/namespaces/demo/widgets/w1", R"({"spec":{"size":4}})",
           "application/merge-patch+json");
-  h.patch("/apis/example.com/v1/namespaces/demo/widgets/w1", R"({"spec":{"size":4}})", "application/merge-patch+json");
-  auto r = h.call("GET", "/apis/example.com/v1/namespaces/demo/widgets", {}, {}, "admin-token", {{"Accept", kTableAccept}});
+  auto r = h.call("GET", "/apis/example.com/v1/namespaces/demo/widgets", {}, {}, "admin-token",
+                  {{"Accept", kTableAccept}});
   REQUIRE(r.status == 200);
   auto want = recordedJson("cr-list-table.txt");
   CHECK(r.body["columnDefinitions"] == want["columnDefinitions"]);
   CHECK(r.body["rows"][0]["cells"] == want["rows"][0]["cells"]);
-  auto single = h.call("GET", "/apis/example.com/v1/namespaces/demo/widgets/w1", {}, {}, "admin-token", {{"Accept", kTableAccept}});
+  auto single = h.call("GET", "/apis/example.com/v1/namespaces/demo/widgets/w1", {}, {},
+                       "admin-token", {{"Accept", kTableAccept}});
   CHECK(single.body["rows"][0]["cells"] == want["rows"][0]["cells"]);
 }
 
 TEST_CASE("List: built-in Tables print kubectl's columns", "[testenv][list][table]") {
   Harness h;
-  REQUIRE(h.post("/apis/apps/v1/namespaces/demo/deployments", recordedRequest("deployment-create-defaults.txt")).status == 201);
-  auto d = h.call("GET", "/apis/apps/v1/namespaces/demo/deployments", {}, {}, "admin-token", {{"Accept", kTableAccept}});
+  REQUIRE(h.post("/apis/apps/v1/namespaces/demo/deployments",
+                 recordedRequest("deployment-create-defaults.txt"))
+              .status == 201);
+  auto d = h.call("GET", "/apis/apps/v1/namespaces/demo/deployments", {}, {}, "admin-token",
+                  {{"Accept", kTableAccept}});
   std::vector<std::string> cols;
   for (const auto& c : d.body["columnDefinitions"]) cols.push_back(c["name"]);
-  CHECK(cols == std::vector<std::string>{"Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"});
+  CHECK(cols == std::vector<std::string>{"Name", "Ready", "Up-to-date", "Available", "Age",
+                                         "Containers", "Images", "Selector"});
   CHECK(d.body["rows"][0]["cells"][1] == "2/2");
   CHECK(d.body["rows"][0]["cells"][7] == "app=d1");
-  auto svc = h.call("GET", "/api/v1/namespaces/default/services", {}, {}, "admin-token", {{"Accept", kTableAccept}});
+  auto svc = h.call("GET", "/api/v1/namespaces/default/services", {}, {}, "admin-token",
+                    {{"Accept", kTableAccept}});
   CHECK(svc.body["rows"][0]["cells"][2] == "10.0.0.1");
   CHECK(svc.body["rows"][0]["cells"][4] == "443/TCP");
   auto nodes = h.call("GET", "/api/v1/nodes", {}, {}, "admin-token", {{"Accept", kTableAccept}});
@@ -153,8 +186,10 @@ TEST_CASE("List: built-in Tables print kubectl's columns", "[testenv][list][tabl
 TEST_CASE("List: metadata-only lists answer PartialObjectMetadataList", "[testenv][list]") {
   Harness h;
   cm(h, "c1");
-  auto r = h.call("GET", "/api/v1/namespaces/demo/configmaps", {}, {}, "admin-token",
-                  {{"Accept", "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"}});
+  auto r = h.call(
+      "GET", "/api/v1/namespaces/demo/configmaps", {}, {}, "admin-token",
+      {{"Accept",
+        "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"}});
   CHECK(r.body["kind"] == "PartialObjectMetadataList");
   CHECK(r.body["items"][0]["kind"] == "PartialObjectMetadata");
   CHECK_FALSE(r.body["items"][0].contains("data"));
@@ -162,15 +197,18 @@ TEST_CASE("List: metadata-only lists answer PartialObjectMetadataList", "[testen
 
 // ---------------------------------------------------------------- watch
 
-TEST_CASE("Watch: events after a resourceVersion arrive newline-framed as recorded", "[testenv][watch]") {
+TEST_CASE("Watch: events after a resourceVersion arrive newline-framed as recorded",
+          "[testenv][watch]") {
   Harness h;
   cm(h, "c1");
   std::string from = rv(h);
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=" + from +
-                   "&timeoutSeconds=4");
+  auto w = h.watch(
+      "/api/v1/namespaces/demo/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+      from + "&timeoutSeconds=4");
   CHECK(w.status == 200);
   CHECK(w.header("Content-Type") == "application/json");
-  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"data":{"w":"1"}})", "application/merge-patch+json");
+  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"data":{"w":"1"}})",
+          "application/merge-patch+json");
   h.del("/api/v1/namespaces/demo/configmaps/c1");
   h.world.scheduler->advance(std::chrono::seconds(4));
   CHECK(w.exchange->finished());
@@ -185,16 +223,21 @@ TEST_CASE("Watch: events after a resourceVersion arrive newline-framed as record
   CHECK(std::stoull(events[1]["object"]["metadata"]["resourceVersion"].get<std::string>()) >
         std::stoull(events[0]["object"]["metadata"]["resourceVersion"].get<std::string>()));
   // The recorded BOOKMARK shape: kind/apiVersion and metadata.resourceVersion only.
-  auto want = nlohmann::json::parse(recordedBody("watch-stream.txt").substr(recordedBody("watch-stream.txt").rfind("{\"type\": \"BOOKMARK\"")));
+  auto want = nlohmann::json::parse(
+      recordedBody("watch-stream.txt")
+          .substr(recordedBody("watch-stream.txt").rfind("{\"type\": \"BOOKMARK\"")));
   CHECK(events[2]["type"] == "BOOKMARK");
   auto bookmark = events[2]["object"];
   bookmark["metadata"]["resourceVersion"] = want["object"]["metadata"]["resourceVersion"];
   CHECK(bookmark == want["object"]);
-  CHECK(events[2]["object"]["metadata"]["resourceVersion"] == events[1]["object"]["metadata"]["resourceVersion"]);
+  CHECK(events[2]["object"]["metadata"]["resourceVersion"] ==
+        events[1]["object"]["metadata"]["resourceVersion"]);
 }
 
-TEST_CASE("Watch: a resourceVersion older than the history window gets one ERROR event with 410 Expired, as recorded",
-          "[testenv][watch]") {
+TEST_CASE(
+    "Watch: a resourceVersion older than the history window gets one ERROR event with 410 Expired, "
+    "as recorded",
+    "[testenv][watch]") {
   ApiServerOptions o = Harness::defaultOptions();
   o.watchHistory = 5;
   Harness h(o);
@@ -207,7 +250,8 @@ TEST_CASE("Watch: a resourceVersion older than the history window gets one ERROR
   CHECK(events[0] == nlohmann::json::parse(recordedBody("watch-expired-410.txt")));
 }
 
-TEST_CASE("Watch: expireWatchHistory makes the next watch from an old resourceVersion get 410", "[testenv][watch][faults]") {
+TEST_CASE("Watch: expireWatchHistory makes the next watch from an old resourceVersion get 410",
+          "[testenv][watch][faults]") {
   Harness h;
   cm(h, "a");
   std::string from = rv(h);
@@ -220,7 +264,8 @@ TEST_CASE("Watch: expireWatchHistory makes the next watch from an old resourceVe
   CHECK_FALSE(fresh.exchange->finished());
 }
 
-TEST_CASE("Watch: without a resourceVersion the current objects arrive as ADDED first", "[testenv][watch]") {
+TEST_CASE("Watch: without a resourceVersion the current objects arrive as ADDED first",
+          "[testenv][watch]") {
   Harness h;
   cm(h, "a");
   auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=true");
@@ -232,11 +277,16 @@ TEST_CASE("Watch: without a resourceVersion the current objects arrive as ADDED 
   CHECK(w.events().size() == 3);
 }
 
-TEST_CASE("Watch: sendInitialEvents streams the objects then a BOOKMARK marking the end", "[testenv][watch]") {
+TEST_CASE("Watch: sendInitialEvents streams the objects then a BOOKMARK marking the end",
+          "[testenv][watch]") {
   Harness h;
-  REQUIRE(h.post("/api/v1/namespaces/demo/serviceaccounts", recordedRequest("sa-create.txt")).status == 201);
-  auto w = h.watch("/api/v1/namespaces/demo/serviceaccounts?watch=1&allowWatchBookmarks=true&sendInitialEvents=true&"
-                   "resourceVersionMatch=NotOlderThan&timeoutSeconds=3");
+  REQUIRE(
+      h.post("/api/v1/namespaces/demo/serviceaccounts", recordedRequest("sa-create.txt")).status ==
+      201);
+  auto w = h.watch(
+      "/api/v1/namespaces/demo/"
+      "serviceaccounts?watch=1&allowWatchBookmarks=true&sendInitialEvents=true&"
+      "resourceVersionMatch=NotOlderThan&timeoutSeconds=3");
   auto events = w.events();
   REQUIRE(events.size() == 3);  // bot, default, bookmark
   CHECK(events[0]["type"] == "ADDED");
@@ -248,14 +298,20 @@ TEST_CASE("Watch: sendInitialEvents streams the objects then a BOOKMARK marking 
   CHECK(bad.status == 422);
 }
 
-TEST_CASE("Watch: label selectors turn objects leaving into DELETED and entering into ADDED", "[testenv][watch][selectors]") {
+TEST_CASE("Watch: label selectors turn objects leaving into DELETED and entering into ADDED",
+          "[testenv][watch][selectors]") {
   Harness h;
   cm(h, "c1", R"({"app":"x"})");
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&labelSelector=app%3Dx&resourceVersion=" + rv(h));
-  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"data":{"b":"2"}})", "application/merge-patch+json");
-  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"metadata":{"labels":{"app":"y"}}})", "application/merge-patch+json");
-  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"data":{"c":"3"}})", "application/merge-patch+json");
-  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"metadata":{"labels":{"app":"x"}}})", "application/merge-patch+json");
+  auto w = h.watch(
+      "/api/v1/namespaces/demo/configmaps?watch=1&labelSelector=app%3Dx&resourceVersion=" + rv(h));
+  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"data":{"b":"2"}})",
+          "application/merge-patch+json");
+  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"metadata":{"labels":{"app":"y"}}})",
+          "application/merge-patch+json");
+  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"data":{"c":"3"}})",
+          "application/merge-patch+json");
+  h.patch("/api/v1/namespaces/demo/configmaps/c1", R"({"metadata":{"labels":{"app":"x"}}})",
+          "application/merge-patch+json");
   cm(h, "other", R"({"app":"z"})");
   auto events = w.events();
   REQUIRE(events.size() == 3);
@@ -265,14 +321,20 @@ TEST_CASE("Watch: label selectors turn objects leaving into DELETED and entering
   CHECK(events[2]["type"] == "ADDED");
 }
 
-TEST_CASE("Watch: a single object can be watched by name or by metadata.name field selector", "[testenv][watch]") {
+TEST_CASE("Watch: a single object can be watched by name or by metadata.name field selector",
+          "[testenv][watch]") {
   Harness h;
   cm(h, "a");
   cm(h, "b");
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&fieldSelector=metadata.name%3Db&resourceVersion=" + rv(h));
+  auto w = h.watch(
+      "/api/v1/namespaces/demo/"
+      "configmaps?watch=1&fieldSelector=metadata.name%3Db&resourceVersion=" +
+      rv(h));
   auto byPath = h.watch("/api/v1/watch/namespaces/demo/configmaps/b?resourceVersion=" + rv(h));
-  h.patch("/api/v1/namespaces/demo/configmaps/a", R"({"data":{"x":"1"}})", "application/merge-patch+json");
-  h.patch("/api/v1/namespaces/demo/configmaps/b", R"({"data":{"x":"1"}})", "application/merge-patch+json");
+  h.patch("/api/v1/namespaces/demo/configmaps/a", R"({"data":{"x":"1"}})",
+          "application/merge-patch+json");
+  h.patch("/api/v1/namespaces/demo/configmaps/b", R"({"data":{"x":"1"}})",
+          "application/merge-patch+json");
   REQUIRE(w.events().size() == 1);
   CHECK(w.events()[0]["object"]["metadata"]["name"] == "b");
   REQUIRE(byPath.events().size() == 1);
@@ -282,7 +344,9 @@ TEST_CASE("Watch: bookmarks arrive periodically and on request", "[testenv][watc
   ApiServerOptions o = Harness::defaultOptions();
   o.bookmarkInterval = std::chrono::seconds(10);
   Harness h(o);
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=" + rv(h));
+  auto w = h.watch(
+      "/api/v1/namespaces/demo/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+      rv(h));
   auto plain = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + rv(h));
   h.world.scheduler->advance(std::chrono::seconds(10));
   REQUIRE(w.events().size() == 1);
@@ -296,7 +360,8 @@ TEST_CASE("Watch: bookmarks arrive periodically and on request", "[testenv][watc
 
 TEST_CASE("Watch: timeoutSeconds finishes the stream cleanly", "[testenv][watch]") {
   Harness h;
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&timeoutSeconds=2&resourceVersion=" + rv(h));
+  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&timeoutSeconds=2&resourceVersion=" +
+                   rv(h));
   CHECK(h.server->activeWatches() == 1);
   h.world.scheduler->advance(std::chrono::seconds(1));
   CHECK_FALSE(w.exchange->finished());
@@ -305,20 +370,24 @@ TEST_CASE("Watch: timeoutSeconds finishes the stream cleanly", "[testenv][watch]
   CHECK(h.server->activeWatches() == 0);
 }
 
-TEST_CASE("Watch: a client going away ends the watch with nothing left behind", "[testenv][watch]") {
+TEST_CASE("Watch: a client going away ends the watch with nothing left behind",
+          "[testenv][watch]") {
   Harness h;
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=" + rv(h));
+  auto w = h.watch(
+      "/api/v1/namespaces/demo/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+      rv(h));
   CHECK(h.server->activeWatches() == 1);
   std::weak_ptr<rio::testing::FakeExchange> weak = w.exchange;
   w.exchange->clientGone();
   CHECK(h.server->activeWatches() == 0);
   cm(h, "after");
   w.exchange.reset();
-  CHECK(weak.expired());  // the server no longer holds the exchange
+  CHECK(weak.expired());                     // the server no longer holds the exchange
   CHECK(h.world.scheduler->pending() == 0);  // timeout and bookmark timers were cancelled
 }
 
-TEST_CASE("Watch: a client leaving while the server writes to it does not deadlock", "[testenv][watch]") {
+TEST_CASE("Watch: a client leaving while the server writes to it does not deadlock",
+          "[testenv][watch]") {
   Harness h;
   // An exchange that reports the client gone from inside write(), as a socket error would.
   struct LeavingExchange final : http::Exchange {
@@ -338,15 +407,17 @@ TEST_CASE("Watch: a client leaving while the server writes to it does not deadlo
     void onClosed(std::function<void()> fn) override { onGone = std::move(fn); }
   };
   auto ex = std::make_shared<LeavingExchange>();
-  h.server->handle(makeRequest("GET", "/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + rv(h), "",
-                               {{"Authorization", "Bearer admin-token"}}),
-                   ex);
+  h.server->handle(
+      makeRequest("GET", "/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + rv(h), "",
+                  {{"Authorization", "Bearer admin-token"}}),
+      ex);
   CHECK(h.server->activeWatches() == 1);
   cm(h, "x");
   CHECK(h.server->activeWatches() == 0);
 }
 
-TEST_CASE("Watch: closeWatchesAfter ends watches after N events and dropAllWatches ends them now", "[testenv][watch][faults]") {
+TEST_CASE("Watch: closeWatchesAfter ends watches after N events and dropAllWatches ends them now",
+          "[testenv][watch][faults]") {
   Harness h;
   h.server->closeWatchesAfter(2);
   auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + rv(h));
@@ -366,8 +437,8 @@ TEST_CASE("Watch: closeWatchesAfter ends watches after N events and dropAllWatch
 
 TEST_CASE("Watch: Table watches carry rows", "[testenv][watch][table]") {
   Harness h;
-  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + rv(h), "admin-token",
-                   {{"Accept", kTableAccept}});
+  auto w = h.watch("/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=" + rv(h),
+                   "admin-token", {{"Accept", kTableAccept}});
   cm(h, "t");
   auto events = w.events();
   REQUIRE(events.size() == 1);
@@ -375,7 +446,8 @@ TEST_CASE("Watch: Table watches carry rows", "[testenv][watch][table]") {
   CHECK(events[0]["object"]["rows"][0]["cells"][0] == "t");
 }
 
-TEST_CASE("Watch: destroying the server finishes open watches and cancels timers", "[testenv][watch]") {
+TEST_CASE("Watch: destroying the server finishes open watches and cancels timers",
+          "[testenv][watch]") {
   auto h = std::make_unique<Harness>();
   auto w = h->watch("/api/v1/namespaces/demo/configmaps?watch=1&allowWatchBookmarks=true");
   auto scheduler = h->world.scheduler;

@@ -68,7 +68,8 @@ Expected<std::unique_ptr<Cluster>> Cluster::create(IoRuntime& io, ClusterOptions
 Expected<void> Cluster::init() {
   if (!options_.clock) options_.clock = systemClock();
   const WallTime now = options_.clock->wallNow();
-  fs::path state = options_.stateDir.empty() ? fs::path() : fs::path(options_.stateDir) / options_.name;
+  fs::path state =
+      options_.stateDir.empty() ? fs::path() : fs::path(options_.stateDir) / options_.name;
   bool loaded = false;
   std::string signingKey;
   if (!state.empty()) {
@@ -95,16 +96,22 @@ Expected<void> Cluster::init() {
     pki::CertificateSpec spec;
     spec.commonName = "kube-apiserver";
     spec.usages = {pki::Usage::kServerAuth};
-    spec.dnsNames = {"localhost", options_.name, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+    spec.dnsNames = {"localhost",
+                     options_.name,
+                     "kubernetes",
+                     "kubernetes.default",
+                     "kubernetes.default.svc",
                      "kubernetes.default.svc.cluster.local"};
     spec.ipAddresses = {"127.0.0.1", "::1"};
-    if (options_.address != "127.0.0.1" && options_.address != "0.0.0.0" && parseIpv4(options_.address)) {
+    if (options_.address != "127.0.0.1" && options_.address != "0.0.0.0" &&
+        parseIpv4(options_.address)) {
       spec.ipAddresses.push_back(options_.address);
     }
     spec.notBefore = now - std::chrono::minutes(5);
     spec.notAfter = now + std::chrono::hours(24 * 365);
     auto serving = pki::issue(spec, ca_);
-    if (!serving) return fail(serving.error().wrap("cluster " + options_.name + " serving certificate"));
+    if (!serving)
+      return fail(serving.error().wrap("cluster " + options_.name + " serving certificate"));
     serving_ = *serving;
     adminToken_ = randomHex(32);
     signingKey = generateSigningKey();
@@ -132,7 +139,8 @@ Expected<void> Cluster::init() {
   ApiServerOptions api = options_.apiServer;
   api.clusterName = options_.name;
   api.rootCaPem = ca_.certPem;
-  api.serverAddress = options_.address + ":" + std::to_string(options_.port == 0 ? 6443 : options_.port);
+  api.serverAddress =
+      options_.address + ":" + std::to_string(options_.port == 0 ? 6443 : options_.port);
   api.tokenAudiences = defaultTokenAudiences(tokenOptions);
   ApiServerDeps deps;
   deps.clock = options_.clock;
@@ -159,7 +167,8 @@ Expected<void> Cluster::start() {
   port_ = server_->port();
   api_->setServerAddress(options_.address + ":" + std::to_string(port_));
   if (!options_.kubeconfigDir.empty()) {
-    if (auto ok = writeFile(fs::path(kubeconfigPath()), kubeconfig(), true); !ok) return fail(ok.error());
+    if (auto ok = writeFile(fs::path(kubeconfigPath()), kubeconfig(), true); !ok)
+      return fail(ok.error());
   }
   return {};
 }
@@ -182,10 +191,13 @@ bool Cluster::running() const { return server_ && server_->running(); }
 
 std::uint16_t Cluster::port() const { return port_; }
 
-std::string Cluster::url() const { return "https://" + options_.address + ":" + std::to_string(port_); }
+std::string Cluster::url() const {
+  return "https://" + options_.address + ":" + std::to_string(port_);
+}
 
 std::string Cluster::kubeconfig() const {
-  return kube::renderKubeconfig(kube::singleClusterKubeconfig(options_.name, url(), ca_.certPem, adminToken_));
+  return kube::renderKubeconfig(
+      kube::singleClusterKubeconfig(options_.name, url(), ca_.certPem, adminToken_));
 }
 
 std::string Cluster::kubeconfigPath() const {
@@ -202,8 +214,8 @@ kube::RestConfig Cluster::restConfig() const {
   return config;
 }
 
-Expected<pki::KeyedCertificate> Cluster::issueClientCertificate(const std::string& user,
-                                                                const std::vector<std::string>& groups) const {
+Expected<pki::KeyedCertificate> Cluster::issueClientCertificate(
+    const std::string& user, const std::vector<std::string>& groups) const {
   const WallTime now = options_.clock->wallNow();
   pki::CertificateSpec spec;
   spec.commonName = user;

@@ -67,8 +67,8 @@ class Cluster {
   kube::RestConfig restConfig() const;
   /// A client certificate signed by this cluster's CA (CN = user, O = groups), for client-cert
   /// authentication.
-  Expected<pki::KeyedCertificate> issueClientCertificate(const std::string& user,
-                                                         const std::vector<std::string>& groups) const;
+  Expected<pki::KeyedCertificate> issueClientCertificate(
+      const std::string& user, const std::vector<std::string>& groups) const;
   /// Writes objects.json into the state dir now (no-op without one).
   Expected<void> saveState() const;
 

@@ -37,7 +37,8 @@ kube::ClientPtr adminClient(IoRuntime& io, Cluster& c) {
 
 }  // namespace
 
-TEST_CASE("Cluster: the project's client talks HTTPS to a testenv cluster with the admin token", "[testenv][cluster]") {
+TEST_CASE("Cluster: the project's client talks HTTPS to a testenv cluster with the admin token",
+          "[testenv][cluster]") {
   IoRuntime io(1);
   rio::testing::TempDir dir;
   ClusterOptions o;
@@ -53,12 +54,15 @@ TEST_CASE("Cluster: the project's client talks HTTPS to a testenv cluster with t
   REQUIRE(version);
   CHECK((*version)["gitVersion"] == "v1.32.13");
   auto created = client->create(kube::resources::kConfigMaps,
-                                {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c1"}, {"namespace", "default"}}}});
+                                {{"apiVersion", "v1"},
+                                 {"kind", "ConfigMap"},
+                                 {"metadata", {{"name", "c1"}, {"namespace", "default"}}}});
   REQUIRE(created);
   CHECK((*created)["metadata"]["uid"].is_string());
   auto api = client->getPath("/api");
   REQUIRE(api);
-  CHECK((*api)["serverAddressByClientCIDRs"][0]["serverAddress"] == "127.0.0.1:" + std::to_string((*cluster)->port()));
+  CHECK((*api)["serverAddressByClientCIDRs"][0]["serverAddress"] ==
+        "127.0.0.1:" + std::to_string((*cluster)->port()));
 
   // The kubeconfig file works with the project's own loader.
   auto loaded = kube::loadKubeconfigFiles({(*cluster)->kubeconfigPath()});
@@ -81,7 +85,8 @@ TEST_CASE("Cluster: the project's client talks HTTPS to a testenv cluster with t
   (*cluster)->stop();
 }
 
-TEST_CASE("Cluster: client certificates signed by the cluster CA authenticate", "[testenv][cluster][auth]") {
+TEST_CASE("Cluster: client certificates signed by the cluster CA authenticate",
+          "[testenv][cluster][auth]") {
   IoRuntime io(1);
   auto cluster = Cluster::create(io, ClusterOptions{});
   REQUIRE(cluster);
@@ -94,13 +99,16 @@ TEST_CASE("Cluster: client certificates signed by the cluster CA authenticate", 
   config.tls.clientKeyPem = cert->keyPem;
   auto client = clientFor(io, config);
   REQUIRE(client);
-  auto review = (*client)->create(kube::Resource{"authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", false},
-                                  {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "SelfSubjectReview"}});
+  auto review = (*client)->create(
+      kube::Resource{"authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview",
+                     false},
+      {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "SelfSubjectReview"}});
   REQUIRE(review);
   CHECK((*review)["status"]["userInfo"]["username"] == "ops");
 }
 
-TEST_CASE("Cluster: a restart drops watches and serves again on the same port", "[testenv][cluster]") {
+TEST_CASE("Cluster: a restart drops watches and serves again on the same port",
+          "[testenv][cluster]") {
   IoRuntime io(1);
   auto cluster = Cluster::create(io, ClusterOptions{});
   REQUIRE(cluster);
@@ -124,7 +132,9 @@ TEST_CASE("Cluster: a restart drops watches and serves again on the same port", 
                               }});
   REQUIRE(eventually([&] { return c.api().activeWatches() == 1; }));
   REQUIRE(client->create(kube::resources::kConfigMaps,
-                         {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "w"}, {"namespace", "default"}}}}));
+                         {{"apiVersion", "v1"},
+                          {"kind", "ConfigMap"},
+                          {"metadata", {{"name", "w"}, {"namespace", "default"}}}}));
   REQUIRE(eventually([&] {
     std::lock_guard lock(mu);
     return events.size() == 1;
@@ -140,7 +150,8 @@ TEST_CASE("Cluster: a restart drops watches and serves again on the same port", 
   watch->stop();
 }
 
-TEST_CASE("Cluster: a state directory keeps objects, the CA and issued tokens across processes", "[testenv][cluster][persistence]") {
+TEST_CASE("Cluster: a state directory keeps objects, the CA and issued tokens across processes",
+          "[testenv][cluster][persistence]") {
   rio::testing::TempDir dir;
   std::string token, ca;
   std::uint64_t rv = 0;
@@ -154,10 +165,14 @@ TEST_CASE("Cluster: a state directory keeps objects, the CA and issued tokens ac
     REQUIRE((*cluster)->start());
     auto client = adminClient(io, **cluster);
     REQUIRE(client->create(kube::resources::kServiceAccounts,
-                           {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "bot"}, {"namespace", "default"}}}}));
-    auto issued = client->createSubresource(kube::resources::kServiceAccounts, {"default", "bot"}, "token",
-                                            {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenRequest"},
-                                             {"spec", {{"expirationSeconds", 3600}}}});
+                           {{"apiVersion", "v1"},
+                            {"kind", "ServiceAccount"},
+                            {"metadata", {{"name", "bot"}, {"namespace", "default"}}}}));
+    auto issued =
+        client->createSubresource(kube::resources::kServiceAccounts, {"default", "bot"}, "token",
+                                  {{"apiVersion", "authentication.k8s.io/v1"},
+                                   {"kind", "TokenRequest"},
+                                   {"spec", {{"expirationSeconds", 3600}}}});
     REQUIRE(issued);
     token = (*issued)["status"]["token"];
     ca = (*cluster)->caPem();
@@ -178,13 +193,17 @@ TEST_CASE("Cluster: a state directory keeps objects, the CA and issued tokens ac
   asBot.token = std::make_shared<kube::StaticTokenSource>(token);
   auto bot = clientFor(io, asBot);
   REQUIRE(bot);
-  auto review = (*bot)->create(kube::Resource{"authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", false},
-                               {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "SelfSubjectReview"}});
+  auto review =
+      (*bot)->create(kube::Resource{"authentication.k8s.io", "v1", "selfsubjectreviews",
+                                    "SelfSubjectReview", false},
+                     {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "SelfSubjectReview"}});
   REQUIRE(review);
   CHECK((*review)["status"]["userInfo"]["username"] == "system:serviceaccount:default:bot");
 }
 
-TEST_CASE("Testenv: several clusters share one IoRuntime with distinct ports, CIDRs and kubeconfigs", "[testenv][cluster]") {
+TEST_CASE(
+    "Testenv: several clusters share one IoRuntime with distinct ports, CIDRs and kubeconfigs",
+    "[testenv][cluster]") {
   IoRuntime io(2);
   rio::testing::TempDir dir;
   Testenv env(io);

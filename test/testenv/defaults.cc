@@ -61,7 +61,8 @@ void defaultVolumes(nlohmann::json& spec) {
     for (const char* kind : {"secret", "configMap"}) {
       if (v.contains(kind) && v[kind].is_object()) setIfMissing(v[kind], "defaultMode", 420);
     }
-    if (v.contains("projected") && v["projected"].is_object()) setIfMissing(v["projected"], "defaultMode", 420);
+    if (v.contains("projected") && v["projected"].is_object())
+      setIfMissing(v["projected"], "defaultMode", 420);
   }
 }
 
@@ -69,7 +70,8 @@ void defaultDeployment(nlohmann::json& obj) {
   if (!obj.contains("spec") || !obj["spec"].is_object()) obj["spec"] = nlohmann::json::object();
   auto& spec = obj["spec"];
   setIfMissing(spec, "replicas", 1);
-  if (!spec.contains("strategy") || !spec["strategy"].is_object()) spec["strategy"] = nlohmann::json::object();
+  if (!spec.contains("strategy") || !spec["strategy"].is_object())
+    spec["strategy"] = nlohmann::json::object();
   auto& strategy = spec["strategy"];
   setIfMissing(strategy, "type", "RollingUpdate");
   if (strategy["type"] == "RollingUpdate") {
@@ -81,10 +83,13 @@ void defaultDeployment(nlohmann::json& obj) {
   }
   setIfMissing(spec, "revisionHistoryLimit", 10);
   setIfMissing(spec, "progressDeadlineSeconds", 600);
-  if (!spec.contains("template") || !spec["template"].is_object()) spec["template"] = nlohmann::json::object();
+  if (!spec.contains("template") || !spec["template"].is_object())
+    spec["template"] = nlohmann::json::object();
   auto& tmpl = spec["template"];
-  if (!tmpl.contains("metadata") || !tmpl["metadata"].is_object()) tmpl["metadata"] = nlohmann::json::object();
-  if (!tmpl["metadata"].contains("creationTimestamp")) tmpl["metadata"]["creationTimestamp"] = nullptr;
+  if (!tmpl.contains("metadata") || !tmpl["metadata"].is_object())
+    tmpl["metadata"] = nlohmann::json::object();
+  if (!tmpl["metadata"].contains("creationTimestamp"))
+    tmpl["metadata"]["creationTimestamp"] = nullptr;
   if (!tmpl.contains("spec") || !tmpl["spec"].is_object()) tmpl["spec"] = nlohmann::json::object();
   defaultPodSpec(tmpl["spec"]);
   if (!obj.contains("status")) obj["status"] = nlohmann::json::object();
@@ -99,7 +104,8 @@ void defaultService(nlohmann::json& obj) {
     setIfMissing(spec, "sessionAffinity", "None");
     setIfMissing(spec, "internalTrafficPolicy", "Cluster");
   }
-  if (type == "NodePort" || type == "LoadBalancer") setIfMissing(spec, "externalTrafficPolicy", "Cluster");
+  if (type == "NodePort" || type == "LoadBalancer")
+    setIfMissing(spec, "externalTrafficPolicy", "Cluster");
   if (type == "LoadBalancer") setIfMissing(spec, "allocateLoadBalancerNodePorts", true);
   if (spec.contains("ports") && spec["ports"].is_array()) {
     for (auto& p : spec["ports"]) {
@@ -120,8 +126,8 @@ void defaultWebhooks(nlohmann::json& obj, bool mutating) {
     setIfMissing(h, "objectSelector", nlohmann::json::object());
     setIfMissing(h, "timeoutSeconds", 10);
     if (mutating) setIfMissing(h, "reinvocationPolicy", "Never");
-    if (h.contains("clientConfig") && h["clientConfig"].is_object() && h["clientConfig"].contains("service") &&
-        h["clientConfig"]["service"].is_object()) {
+    if (h.contains("clientConfig") && h["clientConfig"].is_object() &&
+        h["clientConfig"].contains("service") && h["clientConfig"]["service"].is_object()) {
       setIfMissing(h["clientConfig"]["service"], "port", 443);
     }
     if (h.contains("rules") && h["rules"].is_array()) {
@@ -206,7 +212,8 @@ void applySchemeDefaults(const ResourceType& type, nlohmann::json& obj) {
     defaultWebhooks(obj, r == "mutatingwebhookconfigurations");
   } else if (g == "apiextensions.k8s.io") {
     defaultCrd(obj);
-  } else if (g == "rbac.authorization.k8s.io" && (r == "rolebindings" || r == "clusterrolebindings")) {
+  } else if (g == "rbac.authorization.k8s.io" &&
+             (r == "rolebindings" || r == "clusterrolebindings")) {
     defaultBinding(obj);
   } else if (g == "discovery.k8s.io") {
     if (obj.contains("ports") && obj["ports"].is_array()) {
@@ -219,9 +226,12 @@ namespace {
 
 // (events.k8s.io/v1 field, core/v1 field) pairs that only differ in name.
 const std::vector<std::pair<const char*, const char*>> kEventRenames = {
-    {"regarding", "involvedObject"},       {"note", "message"},
-    {"reportingController", "reportingComponent"}, {"deprecatedSource", "source"},
-    {"deprecatedFirstTimestamp", "firstTimestamp"}, {"deprecatedLastTimestamp", "lastTimestamp"},
+    {"regarding", "involvedObject"},
+    {"note", "message"},
+    {"reportingController", "reportingComponent"},
+    {"deprecatedSource", "source"},
+    {"deprecatedFirstTimestamp", "firstTimestamp"},
+    {"deprecatedLastTimestamp", "lastTimestamp"},
     {"deprecatedCount", "count"}};
 
 }  // namespace
@@ -262,8 +272,10 @@ nlohmann::json eventToEventsV1(const nlohmann::json& stored) {
   if (!out.contains("deprecatedFirstTimestamp")) out["deprecatedFirstTimestamp"] = nullptr;
   if (!out.contains("deprecatedLastTimestamp")) out["deprecatedLastTimestamp"] = nullptr;
   if (!out.contains("eventTime")) out["eventTime"] = nullptr;
-  if (out.contains("reportingInstance") && out["reportingInstance"] == "") out.erase("reportingInstance");
-  if (out.contains("reportingController") && out["reportingController"] == "") out.erase("reportingController");
+  if (out.contains("reportingInstance") && out["reportingInstance"] == "")
+    out.erase("reportingInstance");
+  if (out.contains("reportingController") && out["reportingController"] == "")
+    out.erase("reportingController");
   if (out.contains("deprecatedCount") && out["deprecatedCount"] == 0) out.erase("deprecatedCount");
   return out;
 }

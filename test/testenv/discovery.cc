@@ -68,18 +68,24 @@ std::string schemaPackage(const ResourceType& t) {
     for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += (out.empty() ? "" : ".") + *it;
     return out;
   }
-  if (t.group == "apiextensions.k8s.io") return "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions";
+  if (t.group == "apiextensions.k8s.io")
+    return "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions";
   std::string g = t.group.empty() ? "core" : t.group.substr(0, t.group.find('.'));
   return "io.k8s.api." + g;
 }
 
-std::string schemaName(const ResourceType& t) { return schemaPackage(t) + "." + t.version + "." + t.kind; }
+std::string schemaName(const ResourceType& t) {
+  return schemaPackage(t) + "." + t.version + "." + t.kind;
+}
 
 const char kMeta[] = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 
-nlohmann::json schemaRef(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+nlohmann::json schemaRef(const std::string& name) {
+  return {{"$ref", "#/components/schemas/" + name}};
+}
 
-nlohmann::json param(const std::string& name, const std::string& type, const std::string& description) {
+nlohmann::json param(const std::string& name, const std::string& type,
+                     const std::string& description) {
   return {{"name", name},
           {"in", "query"},
           {"description", description},
@@ -89,16 +95,21 @@ nlohmann::json param(const std::string& name, const std::string& type, const std
 nlohmann::json writeParams(bool patch) {
   nlohmann::json p = nlohmann::json::array();
   p.push_back(param("dryRun", "string",
-                    "When present, indicates that modifications should not be persisted. Valid values are: - All: "
+                    "When present, indicates that modifications should not be persisted. Valid "
+                    "values are: - All: "
                     "all dry run stages will be processed"));
-  p.push_back(param("fieldManager", "string",
-                    "fieldManager is a name associated with the actor or entity that is making these changes."));
-  p.push_back(param("fieldValidation", "string",
-                    "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) "
-                    "containing unknown or duplicate fields. Valid values are: Ignore, Warn, Strict."));
+  p.push_back(param(
+      "fieldManager", "string",
+      "fieldManager is a name associated with the actor or entity that is making these changes."));
+  p.push_back(
+      param("fieldValidation", "string",
+            "fieldValidation instructs the server on how to handle objects in the request "
+            "(POST/PUT/PATCH) "
+            "containing unknown or duplicate fields. Valid values are: Ignore, Warn, Strict."));
   if (patch) {
     p.push_back(param("force", "boolean",
-                      "Force is going to \"force\" Apply requests. It means user will re-acquire conflicting fields "
+                      "Force is going to \"force\" Apply requests. It means user will re-acquire "
+                      "conflicting fields "
                       "owned by other people."));
   }
   return p;
@@ -114,19 +125,24 @@ nlohmann::json gvkExtension(const ResourceType& t) {
   return {{"group", t.group}, {"version", t.version}, {"kind", t.kind}};
 }
 
-nlohmann::json operation(const ResourceType& t, const std::string& action, const std::string& description,
-                         nlohmann::json params, const nlohmann::json& responseSchema,
+nlohmann::json operation(const ResourceType& t, const std::string& action,
+                         const std::string& description, nlohmann::json params,
+                         const nlohmann::json& responseSchema,
                          std::optional<std::vector<std::string>> bodyTypes) {
-  nlohmann::json op = {{"description", description},
-                       {"operationId", action + t.kind},
-                       {"parameters", std::move(params)},
-                       {"responses",
-                        {{"200", {{"description", "OK"}, {"content", content(responseSchema, {"application/json", "application/yaml"})}}},
-                         {"401", {{"description", "Unauthorized"}}}}},
-                       {"x-kubernetes-action", action},
-                       {"x-kubernetes-group-version-kind", gvkExtension(t)}};
+  nlohmann::json op = {
+      {"description", description},
+      {"operationId", action + t.kind},
+      {"parameters", std::move(params)},
+      {"responses",
+       {{"200",
+         {{"description", "OK"},
+          {"content", content(responseSchema, {"application/json", "application/yaml"})}}},
+        {"401", {{"description", "Unauthorized"}}}}},
+      {"x-kubernetes-action", action},
+      {"x-kubernetes-group-version-kind", gvkExtension(t)}};
   if (bodyTypes) {
-    nlohmann::json bodySchema = action == "patch" ? schemaRef(std::string(kMeta) + "Patch") : responseSchema;
+    nlohmann::json bodySchema =
+        action == "patch" ? schemaRef(std::string(kMeta) + "Patch") : responseSchema;
     op["requestBody"] = {{"content", content(bodySchema, *bodyTypes)}, {"required", true}};
   }
   return op;
@@ -135,31 +151,68 @@ nlohmann::json operation(const ResourceType& t, const std::string& action, const
 nlohmann::json objectMetaSchemas() {
   nlohmann::json s = nlohmann::json::object();
   s[std::string(kMeta) + "ObjectMeta"] = {
-      {"description", "ObjectMeta is metadata that all persisted resources must have, which includes all objects "
-                      "users must create."},
+      {"description",
+       "ObjectMeta is metadata that all persisted resources must have, which includes all objects "
+       "users must create."},
       {"type", "object"},
       {"properties",
        {{"name", {{"type", "string"}, {"description", "Name must be unique within a namespace."}}},
-        {"namespace", {{"type", "string"}, {"description", "Namespace defines the space within which each name must be unique."}}},
-        {"generateName", {{"type", "string"}, {"description", "An optional prefix used by the server to generate a unique name."}}},
-        {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}, {"default", ""}}},
-                    {"description", "Map of string keys and values that can be used to organize and categorize objects."}}},
-        {"annotations", {{"type", "object"}, {"additionalProperties", {{"type", "string"}, {"default", ""}}},
-                         {"description", "Annotations is an unstructured key value map stored with a resource."}}},
-        {"finalizers", {{"type", "array"}, {"items", {{"type", "string"}, {"default", ""}}},
-                        {"description", "Must be empty before the object is deleted from the registry."},
-                        {"x-kubernetes-list-type", "set"}, {"x-kubernetes-patch-strategy", "merge"}}},
-        {"ownerReferences", {{"type", "array"}, {"items", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}},
-                             {"description", "List of objects depended by this object."},
-                             {"x-kubernetes-patch-merge-key", "uid"}, {"x-kubernetes-patch-strategy", "merge"}}},
-        {"uid", {{"type", "string"}, {"description", "UID is the unique in time and space value for this object."}}},
-        {"resourceVersion", {{"type", "string"}, {"description", "An opaque value that represents the internal version of this object."}}},
-        {"generation", {{"type", "integer"}, {"format", "int64"}, {"description", "A sequence number representing a specific generation of the desired state."}}},
-        {"creationTimestamp", {{"type", "string"}, {"format", "date-time"}, {"description", "CreationTimestamp is a timestamp representing the server time when this object was created."}}},
-        {"deletionTimestamp", {{"type", "string"}, {"format", "date-time"}, {"description", "DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted."}}},
+        {"namespace",
+         {{"type", "string"},
+          {"description", "Namespace defines the space within which each name must be unique."}}},
+        {"generateName",
+         {{"type", "string"},
+          {"description", "An optional prefix used by the server to generate a unique name."}}},
+        {"labels",
+         {{"type", "object"},
+          {"additionalProperties", {{"type", "string"}, {"default", ""}}},
+          {"description",
+           "Map of string keys and values that can be used to organize and categorize objects."}}},
+        {"annotations",
+         {{"type", "object"},
+          {"additionalProperties", {{"type", "string"}, {"default", ""}}},
+          {"description", "Annotations is an unstructured key value map stored with a resource."}}},
+        {"finalizers",
+         {{"type", "array"},
+          {"items", {{"type", "string"}, {"default", ""}}},
+          {"description", "Must be empty before the object is deleted from the registry."},
+          {"x-kubernetes-list-type", "set"},
+          {"x-kubernetes-patch-strategy", "merge"}}},
+        {"ownerReferences",
+         {{"type", "array"},
+          {"items", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}},
+          {"description", "List of objects depended by this object."},
+          {"x-kubernetes-patch-merge-key", "uid"},
+          {"x-kubernetes-patch-strategy", "merge"}}},
+        {"uid",
+         {{"type", "string"},
+          {"description", "UID is the unique in time and space value for this object."}}},
+        {"resourceVersion",
+         {{"type", "string"},
+          {"description", "An opaque value that represents the internal version of this object."}}},
+        {"generation",
+         {{"type", "integer"},
+          {"format", "int64"},
+          {"description",
+           "A sequence number representing a specific generation of the desired state."}}},
+        {"creationTimestamp",
+         {{"type", "string"},
+          {"format", "date-time"},
+          {"description",
+           "CreationTimestamp is a timestamp representing the server time when this object was "
+           "created."}}},
+        {"deletionTimestamp",
+         {{"type", "string"},
+          {"format", "date-time"},
+          {"description",
+           "DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted."}}},
         {"deletionGracePeriodSeconds", {{"type", "integer"}, {"format", "int64"}}},
-        {"managedFields", {{"type", "array"}, {"items", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}},
-                           {"description", "ManagedFields maps workflow-id and version to the set of fields that are managed by that workflow."}}}}}};
+        {"managedFields",
+         {{"type", "array"},
+          {"items", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}},
+          {"description",
+           "ManagedFields maps workflow-id and version to the set of fields that are managed by "
+           "that workflow."}}}}}};
   s[std::string(kMeta) + "ListMeta"] = {
       {"type", "object"},
       {"properties",
@@ -167,32 +220,44 @@ nlohmann::json objectMetaSchemas() {
         {"continue", {{"type", "string"}}},
         {"remainingItemCount", {{"type", "integer"}, {"format", "int64"}}}}}};
   s[std::string(kMeta) + "Patch"] = {
-      {"description", "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."},
+      {"description",
+       "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."},
       {"type", "object"}};
-  s[std::string(kMeta) + "Status"] = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
-  s[std::string(kMeta) + "DeleteOptions"] = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
+  s[std::string(kMeta) + "Status"] = {{"type", "object"},
+                                      {"x-kubernetes-preserve-unknown-fields", true}};
+  s[std::string(kMeta) + "DeleteOptions"] = {{"type", "object"},
+                                             {"x-kubernetes-preserve-unknown-fields", true}};
   return s;
 }
 
 nlohmann::json kindSchema(const ResourceType& t) {
   nlohmann::json props = {
       {"apiVersion",
-       {{"description", "APIVersion defines the versioned schema of this representation of an object."}, {"type", "string"}}},
-      {"kind", {{"description", "Kind is a string value representing the REST resource this object represents."}, {"type", "string"}}},
+       {{"description",
+         "APIVersion defines the versioned schema of this representation of an object."},
+        {"type", "string"}}},
+      {"kind",
+       {{"description",
+         "Kind is a string value representing the REST resource this object represents."},
+        {"type", "string"}}},
       {"metadata",
-       {{"description", "Standard object's metadata."}, {"allOf", nlohmann::json::array({schemaRef(std::string(kMeta) + "ObjectMeta")})}}}};
+       {{"description", "Standard object's metadata."},
+        {"allOf", nlohmann::json::array({schemaRef(std::string(kMeta) + "ObjectMeta")})}}}};
   nlohmann::json schema;
   if (t.custom && t.schema.is_object()) {
     schema = t.schema;
-    if (!schema.contains("properties") || !schema["properties"].is_object()) schema["properties"] = nlohmann::json::object();
+    if (!schema.contains("properties") || !schema["properties"].is_object())
+      schema["properties"] = nlohmann::json::object();
     for (const auto& [k, v] : props.items()) {
       if (k == "metadata" || !schema["properties"].contains(k)) schema["properties"][k] = v;
     }
   } else {
-    schema = {{"description", t.kind + " as served by kube-testenv (fields are not enumerated for built-in kinds)."},
-              {"type", "object"},
-              {"properties", props},
-              {"x-kubernetes-preserve-unknown-fields", true}};
+    schema = {
+        {"description",
+         t.kind + " as served by kube-testenv (fields are not enumerated for built-in kinds)."},
+        {"type", "object"},
+        {"properties", props},
+        {"x-kubernetes-preserve-unknown-fields", true}};
   }
   schema["x-kubernetes-group-version-kind"] = nlohmann::json::array({gvkExtension(t)});
   return schema;
@@ -206,9 +271,11 @@ nlohmann::json listSchema(const ResourceType& t) {
            {{"apiVersion", {{"type", "string"}}},
             {"kind", {{"type", "string"}}},
             {"items", {{"type", "array"}, {"items", schemaRef(schemaName(t))}}},
-            {"metadata", {{"allOf", nlohmann::json::array({schemaRef(std::string(kMeta) + "ListMeta")})}}}}},
+            {"metadata",
+             {{"allOf", nlohmann::json::array({schemaRef(std::string(kMeta) + "ListMeta")})}}}}},
           {"x-kubernetes-group-version-kind",
-           nlohmann::json::array({{{"group", t.group}, {"version", t.version}, {"kind", t.listKind}}})}};
+           nlohmann::json::array(
+               {{{"group", t.group}, {"version", t.version}, {"kind", t.listKind}}})}};
 }
 
 }  // namespace
@@ -221,30 +288,29 @@ nlohmann::json version(const std::string& gitVersion) {
     major = m[1];
     minor = m[2];
   }
-  return {{"major", major},
-          {"minor", minor},
-          {"gitVersion", gitVersion},
-          {"gitCommit", "0000000000000000000000000000000000000000"},
-          {"gitTreeState", "clean"},
-          {"buildDate", "2026-01-01T00:00:00Z"},
-          {"goVersion", "go1.23.5"},
-          {"compiler", "gc"},
+  return {{"major", major},           {"minor", minor},
+          {"gitVersion", gitVersion}, {"gitCommit", "0000000000000000000000000000000000000000"},
+          {"gitTreeState", "clean"},  {"buildDate", "2026-01-01T00:00:00Z"},
+          {"goVersion", "go1.23.5"},  {"compiler", "gc"},
           {"platform", "linux/amd64"}};
 }
 
 nlohmann::json apiVersions(const std::string& serverAddress) {
   return {{"kind", "APIVersions"},
           {"versions", {"v1"}},
-          {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}}}};
+          {"serverAddressByClientCIDRs",
+           {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", serverAddress}}}}};
 }
 
-nlohmann::json resourceList(const Registry& registry, const std::string& group, const std::string& version) {
+nlohmann::json resourceList(const Registry& registry, const std::string& group,
+                            const std::string& version) {
   nlohmann::json resources = nlohmann::json::array();
   for (const auto& t : registry.groupVersion(group, version)) {
     resources.push_back(resourceEntry(*t));
     for (const auto& s : t->subresources) resources.push_back(subresourceEntry(*t, s));
   }
-  nlohmann::json doc = {{"kind", "APIResourceList"}, {"groupVersion", group.empty() ? version : group + "/" + version},
+  nlohmann::json doc = {{"kind", "APIResourceList"},
+                        {"groupVersion", group.empty() ? version : group + "/" + version},
                         {"resources", resources}};
   if (!group.empty()) doc["apiVersion"] = "v1";
   return doc;
@@ -290,7 +356,10 @@ nlohmann::json aggregated(const Registry& registry, bool core) {
         nlohmann::json subs = nlohmann::json::array();
         for (const auto& s : t->subresources) {
           subs.push_back({{"subresource", s.name},
-                          {"responseKind", {{"group", s.group}, {"version", s.version}, {"kind", s.kind.empty() ? t->kind : s.kind}}},
+                          {"responseKind",
+                           {{"group", s.group},
+                            {"version", s.version},
+                            {"kind", s.kind.empty() ? t->kind : s.kind}}},
                           {"verbs", s.verbs}});
         }
         r["subresources"] = subs;
@@ -301,12 +370,14 @@ nlohmann::json aggregated(const Registry& registry, bool core) {
   };
   nlohmann::json items = nlohmann::json::array();
   if (core) {
-    items.push_back({{"metadata", {{"creationTimestamp", nullptr}}}, {"versions", {versionEntry("", "v1")}}});
+    items.push_back(
+        {{"metadata", {{"creationTimestamp", nullptr}}}, {"versions", {versionEntry("", "v1")}}});
   } else {
     for (const auto& g : registry.groups()) {
       nlohmann::json versions = nlohmann::json::array();
       for (const auto& v : g.versions) versions.push_back(versionEntry(g.name, v));
-      items.push_back({{"metadata", {{"name", g.name}, {"creationTimestamp", nullptr}}}, {"versions", versions}});
+      items.push_back({{"metadata", {{"name", g.name}, {"creationTimestamp", nullptr}}},
+                       {"versions", versions}});
     }
   }
   return {{"kind", "APIGroupDiscoveryList"},
@@ -315,7 +386,8 @@ nlohmann::json aggregated(const Registry& registry, bool core) {
           {"items", items}};
 }
 
-nlohmann::json openApiDocument(const Registry& registry, const std::string& group, const std::string& version) {
+nlohmann::json openApiDocument(const Registry& registry, const std::string& group,
+                               const std::string& version) {
   auto types = registry.groupVersion(group, version);
   if (types.empty()) return nullptr;
   nlohmann::json paths = nlohmann::json::object();
@@ -327,31 +399,37 @@ nlohmann::json openApiDocument(const Registry& registry, const std::string& grou
     nlohmann::json listRef = schemaRef(schemaName(t) + "List");
     schemas[schemaName(t)] = kindSchema(t);
     if (t.stored) schemas[schemaName(t) + "List"] = listSchema(t);
-    std::string base = t.namespaced ? prefix + "/namespaces/{namespace}/" + t.resource : prefix + "/" + t.resource;
-    std::vector<std::string> patchTypes = {"application/json-patch+json", "application/merge-patch+json",
+    std::string base =
+        t.namespaced ? prefix + "/namespaces/{namespace}/" + t.resource : prefix + "/" + t.resource;
+    std::vector<std::string> patchTypes = {"application/json-patch+json",
+                                           "application/merge-patch+json",
                                            "application/apply-patch+yaml"};
     // Built-in kinds do not advertise strategic merge patch here: kubectl then computes it from
     // its compiled-in types, which know the list merge keys this document does not describe.
     nlohmann::json collection = nlohmann::json::object();
     nlohmann::json item = nlohmann::json::object();
     if (t.supportsVerb("create")) {
-      collection["post"] = operation(t, "post", "create a " + t.kind, writeParams(false), objRef,
-                                     std::vector<std::string>{"application/json", "application/yaml"});
+      collection["post"] =
+          operation(t, "post", "create a " + t.kind, writeParams(false), objRef,
+                    std::vector<std::string>{"application/json", "application/yaml"});
     }
     if (t.supportsVerb("list")) {
-      collection["get"] = operation(t, "list", "list or watch objects of kind " + t.kind, nlohmann::json::array(),
-                                    listRef, std::nullopt);
+      collection["get"] = operation(t, "list", "list or watch objects of kind " + t.kind,
+                                    nlohmann::json::array(), listRef, std::nullopt);
     }
     if (t.supportsVerb("deletecollection")) {
       collection["delete"] = operation(t, "deletecollection", "delete collection of " + t.kind,
-                                       nlohmann::json::array(), schemaRef(std::string(kMeta) + "Status"), std::nullopt);
+                                       nlohmann::json::array(),
+                                       schemaRef(std::string(kMeta) + "Status"), std::nullopt);
     }
     if (t.supportsVerb("get")) {
-      item["get"] = operation(t, "get", "read the specified " + t.kind, nlohmann::json::array(), objRef, std::nullopt);
-      item["put"] = operation(t, "put", "replace the specified " + t.kind, writeParams(false), objRef,
-                              std::vector<std::string>{"application/json", "application/yaml"});
-      item["patch"] = operation(t, "patch", "partially update the specified " + t.kind, writeParams(true), objRef,
-                                patchTypes);
+      item["get"] = operation(t, "get", "read the specified " + t.kind, nlohmann::json::array(),
+                              objRef, std::nullopt);
+      item["put"] =
+          operation(t, "put", "replace the specified " + t.kind, writeParams(false), objRef,
+                    std::vector<std::string>{"application/json", "application/yaml"});
+      item["patch"] = operation(t, "patch", "partially update the specified " + t.kind,
+                                writeParams(true), objRef, patchTypes);
       item["delete"] = operation(t, "delete", "delete a " + t.kind, nlohmann::json::array(),
                                  schemaRef(std::string(kMeta) + "Status"), std::nullopt);
     }
@@ -360,17 +438,19 @@ nlohmann::json openApiDocument(const Registry& registry, const std::string& grou
     for (const auto& s : t.subresources) {
       if (s.name != "status") continue;
       nlohmann::json sub = {
-          {"get", operation(t, "get", "read status of the specified " + t.kind, nlohmann::json::array(), objRef, std::nullopt)},
-          {"put", operation(t, "put", "replace status of the specified " + t.kind, writeParams(false), objRef,
-                            std::vector<std::string>{"application/json", "application/yaml"})},
-          {"patch", operation(t, "patch", "partially update status of the specified " + t.kind, writeParams(true),
-                              objRef, patchTypes)}};
+          {"get", operation(t, "get", "read status of the specified " + t.kind,
+                            nlohmann::json::array(), objRef, std::nullopt)},
+          {"put",
+           operation(t, "put", "replace status of the specified " + t.kind, writeParams(false),
+                     objRef, std::vector<std::string>{"application/json", "application/yaml"})},
+          {"patch", operation(t, "patch", "partially update status of the specified " + t.kind,
+                              writeParams(true), objRef, patchTypes)}};
       paths[base + "/{name}/status"] = sub;
     }
     if (t.namespaced && t.supportsVerb("list")) {
       paths[prefix + "/" + t.resource] = {
-          {"get", operation(t, "list", "list or watch objects of kind " + t.kind, nlohmann::json::array(), listRef,
-                            std::nullopt)}};
+          {"get", operation(t, "list", "list or watch objects of kind " + t.kind,
+                            nlohmann::json::array(), listRef, std::nullopt)}};
     }
   }
   return {{"openapi", "3.0.0"},

@@ -17,7 +17,8 @@ nlohmann::json version(const std::string& gitVersion);
 /// /api (APIVersions); `serverAddress` is "host:port".
 nlohmann::json apiVersions(const std::string& serverAddress);
 /// /api/v1 or /apis/<g>/<v> (APIResourceList).
-nlohmann::json resourceList(const Registry& registry, const std::string& group, const std::string& version);
+nlohmann::json resourceList(const Registry& registry, const std::string& group,
+                            const std::string& version);
 /// /apis (APIGroupList).
 nlohmann::json groupList(const Registry& registry);
 /// /apis/<g> (APIGroup); null when the group is not served.
@@ -30,6 +31,7 @@ inline constexpr char kAggregatedContentType[] =
 /// /openapi/v3: {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=..."}}}.
 nlohmann::json openApiIndex(const Registry& registry);
 /// /openapi/v3/api/v1 or /openapi/v3/apis/<g>/<v>; null when not served.
-nlohmann::json openApiDocument(const Registry& registry, const std::string& group, const std::string& version);
+nlohmann::json openApiDocument(const Registry& registry, const std::string& group,
+                               const std::string& version);
 
 }  // namespace rio::testenv::discovery

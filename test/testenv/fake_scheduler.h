@@ -12,7 +12,8 @@ namespace rio::testenv {
 
 class FakeScheduler final : public Scheduler {
  public:
-  explicit FakeScheduler(std::shared_ptr<testing::FakeClock> clock = nullptr) : clock_(std::move(clock)) {}
+  explicit FakeScheduler(std::shared_ptr<testing::FakeClock> clock = nullptr)
+      : clock_(std::move(clock)) {}
 
   TimerHandlePtr postAfter(std::chrono::milliseconds delay, std::function<void()> fn) override {
     std::lock_guard lock(mu_);

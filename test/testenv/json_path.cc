@@ -30,7 +30,8 @@ class Parser {
       if (inFilter && (c == '=' || c == '!' || c == '<' || c == '>' || c == ')' || c == ' ')) break;
       if (c == '.') {
         ++pos_;
-        if (pos_ < s_.size() && s_[pos_] == '.') return fail(Error::invalid("recursive descent is not supported"));
+        if (pos_ < s_.size() && s_[pos_] == '.')
+          return fail(Error::invalid("recursive descent is not supported"));
         std::string name;
         while (pos_ < s_.size()) {
           char d = s_[pos_];
@@ -40,7 +41,8 @@ class Parser {
             continue;
           }
           if (d == '.' || d == '[') break;
-          if (inFilter && (d == '=' || d == '!' || d == '<' || d == '>' || d == ')' || d == ' ')) break;
+          if (inFilter && (d == '=' || d == '!' || d == '<' || d == '>' || d == ')' || d == ' '))
+            break;
           name += d;
           ++pos_;
         }
@@ -59,7 +61,8 @@ class Parser {
         steps.push_back(*st);
       } else {
         // A leading bare name ("spec.size").
-        if (steps.empty() && !inFilter && (std::isalpha(static_cast<unsigned char>(c)) || c == '_')) {
+        if (steps.empty() && !inFilter &&
+            (std::isalpha(static_cast<unsigned char>(c)) || c == '_')) {
           s_.insert(pos_, 1, '.');
           continue;
         }
@@ -96,7 +99,8 @@ class Parser {
       if (pos_ >= s_.size() || s_[pos_] != '(') return fail(Error::invalid("expected ( after ?"));
       ++pos_;
       skipSpaces();
-      if (pos_ >= s_.size() || s_[pos_] != '@') return fail(Error::invalid("filters must start with @"));
+      if (pos_ >= s_.size() || s_[pos_] != '@')
+        return fail(Error::invalid("filters must start with @"));
       ++pos_;
       auto path = parsePath(true);
       if (!path) return fail(path.error());
@@ -104,7 +108,8 @@ class Parser {
       st->filterPath = std::move(*path);
       skipSpaces();
       std::string op;
-      while (pos_ < s_.size() && (s_[pos_] == '=' || s_[pos_] == '!' || s_[pos_] == '<' || s_[pos_] == '>')) {
+      while (pos_ < s_.size() &&
+             (s_[pos_] == '=' || s_[pos_] == '!' || s_[pos_] == '<' || s_[pos_] == '>')) {
         op += s_[pos_++];
       }
       if (!op.empty()) {
@@ -122,7 +127,8 @@ class Parser {
       ++pos_;
     } else {
       std::string num;
-      while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-')) {
+      while (pos_ < s_.size() &&
+             (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '-')) {
         num += s_[pos_++];
       }
       if (num.empty()) return fail(Error::invalid("unsupported bracket expression"));

@@ -26,7 +26,8 @@ using namespace rio::testenv;
 const char kUsage[] =
     "usage: kube-testenv --clusters NAME[,NAME...] --dir DIR [options]\n"
     "\n"
-    "Starts one Kubernetes API server per cluster on 127.0.0.1 and writes DIR/<cluster>.kubeconfig.\n"
+    "Starts one Kubernetes API server per cluster on 127.0.0.1 and writes "
+    "DIR/<cluster>.kubeconfig.\n"
     "\n"
     "  --clusters a,b          cluster names (DNS-1123 labels); default hub\n"
     "  --dir DIR               where kubeconfigs are written (required)\n"
@@ -35,7 +36,8 @@ const char kUsage[] =
     "  --pod-cidr C            pod CIDR (default 10.<100+i>.0.0/16 for the i-th cluster)\n"
     "  --service-cidr C        service CIDR (default 10.<200+i>.0.0/16)\n"
     "  --region R              topology.kubernetes.io/region of the nodes (default cn-hangzhou)\n"
-    "  --version v1.x.y        gitVersion served at /version and kubelet version (default v1.32.13)\n"
+    "  --version v1.x.y        gitVersion served at /version and kubelet version (default "
+    "v1.32.13)\n"
     "  --address A             listen address (default 127.0.0.1)\n"
     "  --port-base P           cluster i listens on P+i (default: free ports)\n"
     "  --threads N             I/O threads (default 2)\n"
@@ -87,9 +89,9 @@ int fatal(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {{"clusters", "hub"}, {"nodes", "3"}, {"address", "127.0.0.1"},
-                                              {"threads", "2"}, {"port-base", "0"}, {"log-level", "info"},
-                                              {"deployment-ready-delay", "0"}};
+  std::map<std::string, std::string> flags = {
+      {"clusters", "hub"}, {"nodes", "3"},        {"address", "127.0.0.1"},       {"threads", "2"},
+      {"port-base", "0"},  {"log-level", "info"}, {"deployment-ready-delay", "0"}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -106,10 +108,12 @@ int main(int argc, char** argv) {
     } else {
       return fatal("flag --" + key + " needs a value");
     }
-    static const std::vector<std::string> kKnown = {"clusters", "dir", "state-dir", "nodes", "pod-cidr", "service-cidr",
-                                                    "region", "version", "address", "port-base", "threads",
-                                                    "deployment-ready-delay", "log-level"};
-    if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end()) return fatal("unknown flag --" + key);
+    static const std::vector<std::string> kKnown = {
+        "clusters", "dir",     "state-dir", "nodes",     "pod-cidr", "service-cidr",
+        "region",   "version", "address",   "port-base", "threads",  "deployment-ready-delay",
+        "log-level"};
+    if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end())
+      return fatal("unknown flag --" + key);
     flags[key] = value;
   }
   if (flags["dir"].empty()) return fatal("--dir is required\n\n" + std::string(kUsage));
@@ -126,7 +130,8 @@ int main(int argc, char** argv) {
   } catch (...) {
     return fatal("--nodes, --threads, --port-base and --deployment-ready-delay take numbers");
   }
-  if (nodes < 0 || threads < 1 || portBase < 0 || portBase > 65535 || readyDelay < 0) return fatal("numeric flag out of range");
+  if (nodes < 0 || threads < 1 || portBase < 0 || portBase > 65535 || readyDelay < 0)
+    return fatal("numeric flag out of range");
   PerCluster podCidr = PerCluster::parse(flags["pod-cidr"]);
   PerCluster serviceCidr = PerCluster::parse(flags["service-cidr"]);
   PerCluster region = PerCluster::parse(flags["region"]);
@@ -171,8 +176,8 @@ int main(int argc, char** argv) {
     };
     auto cluster = env.add(std::move(o));
     if (!cluster) return fatal(cluster.error().message());
-    std::cout << "cluster " << name << " " << (*cluster)->url() << " kubeconfig " << (*cluster)->kubeconfigPath()
-              << std::endl;
+    std::cout << "cluster " << name << " " << (*cluster)->url() << " kubeconfig "
+              << (*cluster)->kubeconfigPath() << std::endl;
   }
   log::root().info("kube-testenv ready", {{"clusters", flags["clusters"]}});
 
@@ -183,7 +188,8 @@ int main(int argc, char** argv) {
     int sig = sigtimedwait(&signals, nullptr, &wait);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (persist) {
-      if (auto ok = env.saveAll(); !ok) log::root().warn("state not saved", {{"error", ok.error().message()}});
+      if (auto ok = env.saveAll(); !ok)
+        log::root().warn("state not saved", {{"error", ok.error().message()}});
     }
   }
   log::root().info("kube-testenv stopping", {});

@@ -9,8 +9,8 @@
 namespace rio::testenv {
 
 std::string formatTimestamp(WallTime t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
@@ -24,7 +24,8 @@ std::optional<WallTime> parseTimestamp(std::string_view text) {
   std::tm tm{};
   int year, mon, day, hour, min, sec;
   std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &mon, &day, &hour, &min, &sec) != 6) {
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &mon, &day, &hour, &min, &sec) !=
+      6) {
     return std::nullopt;
   }
   tm.tm_year = year - 1900;
@@ -53,7 +54,8 @@ std::string humanDuration(std::chrono::nanoseconds d) {
   long long hours = minutes / 60;
   if (hours < 8) {
     long long m = minutes % 60;
-    return m == 0 ? std::to_string(hours) + "h" : std::to_string(hours) + "h" + std::to_string(m) + "m";
+    return m == 0 ? std::to_string(hours) + "h"
+                  : std::to_string(hours) + "h" + std::to_string(m) + "m";
   }
   if (hours < 48) return std::to_string(hours) + "h";
   if (hours < 24 * 8) {
@@ -163,7 +165,8 @@ nlohmann::json plainScalar(const std::string& s) {
   // YAML 1.1 core values as sigs.k8s.io/yaml (go-yaml v2) resolves them.
   static const std::regex kInt("[-+]?(0|[1-9][0-9_]*)");
   static const std::regex kHex("0x[0-9a-fA-F_]+");
-  static const std::regex kFloat("[-+]?([0-9][0-9_]*)?\\.[0-9]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+");
+  static const std::regex kFloat(
+      "[-+]?([0-9][0-9_]*)?\\.[0-9]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+");
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "Yes" || s == "YES" ||
       s == "on" || s == "On" || s == "ON") {
@@ -194,8 +197,8 @@ nlohmann::json plainScalar(const std::string& s) {
   if (s.size() < 60 && s != "." && std::regex_match(s, kFloat)) {
     try {
       double d = std::stod(s);
-      if (d == static_cast<double>(static_cast<long long>(d)) && s.find_first_of("eE") == std::string::npos &&
-          s.find('.') == std::string::npos) {
+      if (d == static_cast<double>(static_cast<long long>(d)) &&
+          s.find_first_of("eE") == std::string::npos && s.find('.') == std::string::npos) {
         return static_cast<long long>(d);
       }
       return d;
@@ -242,7 +245,8 @@ Expected<nlohmann::json> yamlToJson(std::string_view text) {
     }
     return nlohmann::json(nullptr);
   } catch (const YAML::Exception& e) {
-    return fail(Error::decode(std::string("yaml: line ") + std::to_string(e.mark.line + 1) + ": " + e.msg));
+    return fail(
+        Error::decode(std::string("yaml: line ") + std::to_string(e.mark.line + 1) + ": " + e.msg));
   } catch (const std::exception& e) {
     return fail(Error::decode(std::string("yaml: ") + e.what()));
   }

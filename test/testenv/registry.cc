@@ -54,93 +54,311 @@ std::vector<ResourceTypePtr> builtinTypes() {
   const std::vector<std::string> create = {"create"};
   std::vector<ResourceTypePtr> v;
   // core/v1, in the order /api/v1 lists them.
-  v.push_back(make({"", "v1", "configmaps", "configmap", "ConfigMap", true, kStandardVerbs, {"cm"}, {}, "qFsyl6wFWjQ=", {}}));
-  v.push_back(make({"", "v1", "endpoints", "endpoints", "Endpoints", true, kStandardVerbs, {"ep"}, {}, "fWeeMqaN/OA=", {}},
+  v.push_back(make({"",
+                    "v1",
+                    "configmaps",
+                    "configmap",
+                    "ConfigMap",
+                    true,
+                    kStandardVerbs,
+                    {"cm"},
+                    {},
+                    "qFsyl6wFWjQ=",
+                    {}}));
+  v.push_back(make({"",
+                    "v1",
+                    "endpoints",
+                    "endpoints",
+                    "Endpoints",
+                    true,
+                    kStandardVerbs,
+                    {"ep"},
+                    {},
+                    "fWeeMqaN/OA=",
+                    {}},
                    false, true));
-  v.push_back(make({"", "v1", "events", "event", "Event", true, kStandardVerbs, {"ev"}, {}, "r2yiGXH7wu8=", {}},
-                   false, true, false, true, "/events"));
+  v.push_back(make(
+      {"", "v1", "events", "event", "Event", true, kStandardVerbs, {"ev"}, {}, "r2yiGXH7wu8=", {}},
+      false, true, false, true, "/events"));
   {
-    auto ns = make({"", "v1", "namespaces", "namespace", "Namespace", false,
-                    {"create", "delete", "get", "list", "patch", "update", "watch"}, {"ns"}, {}, "Q3oi5N2YM8M=",
+    auto ns = make({"",
+                    "v1",
+                    "namespaces",
+                    "namespace",
+                    "Namespace",
+                    false,
+                    {"create", "delete", "get", "list", "patch", "update", "watch"},
+                    {"ns"},
+                    {},
+                    "Q3oi5N2YM8M=",
                     {{"finalize", "", "", "", {"update"}}, status()}},
                    false, false, true);
     v.push_back(ns);
   }
-  v.push_back(make({"", "v1", "nodes", "node", "Node", false, kStandardVerbs, {"no"}, {}, "XwShjMxG9Fs=", {status()}}));
-  v.push_back(make({"", "v1", "pods", "pod", "Pod", true, kStandardVerbs, {"po"}, {"all"}, "xPOwRZ+Yhw8=", {status()}},
+  v.push_back(make({"",
+                    "v1",
+                    "nodes",
+                    "node",
+                    "Node",
+                    false,
+                    kStandardVerbs,
+                    {"no"},
+                    {},
+                    "XwShjMxG9Fs=",
+                    {status()}}));
+  v.push_back(make({"",
+                    "v1",
+                    "pods",
+                    "pod",
+                    "Pod",
+                    true,
+                    kStandardVerbs,
+                    {"po"},
+                    {"all"},
+                    "xPOwRZ+Yhw8=",
+                    {status()}},
                    false, false, true));
-  v.push_back(make({"", "v1", "secrets", "secret", "Secret", true, kStandardVerbs, {}, {}, "S6u1pOWzb84=", {}}));
-  v.push_back(make({"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, kStandardVerbs, {"sa"}, {},
-                    "pbx9ZvyFpBE=", {{"token", "authentication.k8s.io", "v1", "TokenRequest", create}}}));
-  v.push_back(make({"", "v1", "services", "service", "Service", true, kStandardVerbs, {"svc"}, {"all"}, "0/CO1lhkEBI=",
+  v.push_back(make(
+      {"", "v1", "secrets", "secret", "Secret", true, kStandardVerbs, {}, {}, "S6u1pOWzb84=", {}}));
+  v.push_back(make({"",
+                    "v1",
+                    "serviceaccounts",
+                    "serviceaccount",
+                    "ServiceAccount",
+                    true,
+                    kStandardVerbs,
+                    {"sa"},
+                    {},
+                    "pbx9ZvyFpBE=",
+                    {{"token", "authentication.k8s.io", "v1", "TokenRequest", create}}}));
+  v.push_back(make({"",
+                    "v1",
+                    "services",
+                    "service",
+                    "Service",
+                    true,
+                    kStandardVerbs,
+                    {"svc"},
+                    {"all"},
+                    "0/CO1lhkEBI=",
                     {status()}}));
   // apps/v1
-  v.push_back(make({"apps", "v1", "deployments", "deployment", "Deployment", true, kStandardVerbs, {"deploy"}, {"all"},
-                    "8aSe+NMegvE=", {{"scale", "autoscaling", "v1", "Scale", kStatusVerbs}, status()}},
+  v.push_back(make({"apps",
+                    "v1",
+                    "deployments",
+                    "deployment",
+                    "Deployment",
+                    true,
+                    kStandardVerbs,
+                    {"deploy"},
+                    {"all"},
+                    "8aSe+NMegvE=",
+                    {{"scale", "autoscaling", "v1", "Scale", kStatusVerbs}, status()}},
                    true));
   // events.k8s.io/v1 shares the core Events' storage.
-  v.push_back(make({"events.k8s.io", "v1", "events", "event", "Event", true, kStandardVerbs, {"ev"}, {}, "r2yiGXH7wu8=", {}},
+  v.push_back(make({"events.k8s.io",
+                    "v1",
+                    "events",
+                    "event",
+                    "Event",
+                    true,
+                    kStandardVerbs,
+                    {"ev"},
+                    {},
+                    "r2yiGXH7wu8=",
+                    {}},
                    false, true, false, true, "/events"));
   // authentication.k8s.io/v1
-  v.push_back(make({"authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false,
-                    create, {}, {}, "", {}},
+  v.push_back(make({"authentication.k8s.io",
+                    "v1",
+                    "selfsubjectreviews",
+                    "selfsubjectreview",
+                    "SelfSubjectReview",
+                    false,
+                    create,
+                    {},
+                    {},
+                    "",
+                    {}},
                    false, false, false, false));
-  v.push_back(make({"authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", false, create, {}, {},
-                    "", {}},
+  v.push_back(make({"authentication.k8s.io",
+                    "v1",
+                    "tokenreviews",
+                    "tokenreview",
+                    "TokenReview",
+                    false,
+                    create,
+                    {},
+                    {},
+                    "",
+                    {}},
                    false, false, false, false));
   // authorization.k8s.io/v1
-  v.push_back(make({"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
-                    "SelfSubjectAccessReview", false, create, {}, {}, "", {}},
+  v.push_back(make({"authorization.k8s.io",
+                    "v1",
+                    "selfsubjectaccessreviews",
+                    "selfsubjectaccessreview",
+                    "SelfSubjectAccessReview",
+                    false,
+                    create,
+                    {},
+                    {},
+                    "",
+                    {}},
                    false, false, false, false));
-  v.push_back(make({"authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview",
-                    "SelfSubjectRulesReview", false, create, {}, {}, "", {}},
+  v.push_back(make({"authorization.k8s.io",
+                    "v1",
+                    "selfsubjectrulesreviews",
+                    "selfsubjectrulesreview",
+                    "SelfSubjectRulesReview",
+                    false,
+                    create,
+                    {},
+                    {},
+                    "",
+                    {}},
                    false, false, false, false));
-  v.push_back(make({"authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview",
-                    false, create, {}, {}, "", {}},
+  v.push_back(make({"authorization.k8s.io",
+                    "v1",
+                    "subjectaccessreviews",
+                    "subjectaccessreview",
+                    "SubjectAccessReview",
+                    false,
+                    create,
+                    {},
+                    {},
+                    "",
+                    {}},
                    false, false, false, false));
   // rbac.authorization.k8s.io/v1
-  v.push_back(make({"rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding",
-                    false, kStandardVerbs, {}, {}, "48tpQ8gZHFc=", {}},
+  v.push_back(make({"rbac.authorization.k8s.io",
+                    "v1",
+                    "clusterrolebindings",
+                    "clusterrolebinding",
+                    "ClusterRoleBinding",
+                    false,
+                    kStandardVerbs,
+                    {},
+                    {},
+                    "48tpQ8gZHFc=",
+                    {}},
                    false, true));
-  v.push_back(make({"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false,
-                    kStandardVerbs, {}, {}, "bYE5ZWDrJ44=", {}},
+  v.push_back(make({"rbac.authorization.k8s.io",
+                    "v1",
+                    "clusterroles",
+                    "clusterrole",
+                    "ClusterRole",
+                    false,
+                    kStandardVerbs,
+                    {},
+                    {},
+                    "bYE5ZWDrJ44=",
+                    {}},
                    false, true));
-  v.push_back(make({"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true,
-                    kStandardVerbs, {}, {}, "eGsCzGH6b1g=", {}},
+  v.push_back(make({"rbac.authorization.k8s.io",
+                    "v1",
+                    "rolebindings",
+                    "rolebinding",
+                    "RoleBinding",
+                    true,
+                    kStandardVerbs,
+                    {},
+                    {},
+                    "eGsCzGH6b1g=",
+                    {}},
                    false, true));
-  v.push_back(make({"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, kStandardVerbs, {}, {},
-                    "7FuwZcIIItM=", {}},
+  v.push_back(make({"rbac.authorization.k8s.io",
+                    "v1",
+                    "roles",
+                    "role",
+                    "Role",
+                    true,
+                    kStandardVerbs,
+                    {},
+                    {},
+                    "7FuwZcIIItM=",
+                    {}},
                    false, true));
   // admissionregistration.k8s.io/v1
-  v.push_back(make({"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration",
-                    "MutatingWebhookConfiguration", false, kStandardVerbs, {}, {"api-extensions"}, "Sqi0GUgDaX0=", {}},
+  v.push_back(make({"admissionregistration.k8s.io",
+                    "v1",
+                    "mutatingwebhookconfigurations",
+                    "mutatingwebhookconfiguration",
+                    "MutatingWebhookConfiguration",
+                    false,
+                    kStandardVerbs,
+                    {},
+                    {"api-extensions"},
+                    "Sqi0GUgDaX0=",
+                    {}},
                    true));
-  v.push_back(make({"admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
-                    "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, kStandardVerbs, {},
-                    {"api-extensions"}, "B0wHjQmsGNk=", {}},
+  v.push_back(make({"admissionregistration.k8s.io",
+                    "v1",
+                    "validatingwebhookconfigurations",
+                    "validatingwebhookconfiguration",
+                    "ValidatingWebhookConfiguration",
+                    false,
+                    kStandardVerbs,
+                    {},
+                    {"api-extensions"},
+                    "B0wHjQmsGNk=",
+                    {}},
                    true));
   // apiextensions.k8s.io/v1
-  v.push_back(make({"apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
-                    "CustomResourceDefinition", false, kStandardVerbs, {"crd", "crds"}, {"api-extensions"},
-                    "jfWCUB31mvA=", {status()}},
+  v.push_back(make({"apiextensions.k8s.io",
+                    "v1",
+                    "customresourcedefinitions",
+                    "customresourcedefinition",
+                    "CustomResourceDefinition",
+                    false,
+                    kStandardVerbs,
+                    {"crd", "crds"},
+                    {"api-extensions"},
+                    "jfWCUB31mvA=",
+                    {status()}},
                    true));
   // coordination.k8s.io/v1
-  v.push_back(make({"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, kStandardVerbs, {}, {},
-                    "gqkMMb/YqFM=", {}},
+  v.push_back(make({"coordination.k8s.io",
+                    "v1",
+                    "leases",
+                    "lease",
+                    "Lease",
+                    true,
+                    kStandardVerbs,
+                    {},
+                    {},
+                    "gqkMMb/YqFM=",
+                    {}},
                    false, true));
   // discovery.k8s.io/v1
-  v.push_back(make({"discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, kStandardVerbs,
-                    {}, {}, "qgS0xkrxYAI=", {}},
+  v.push_back(make({"discovery.k8s.io",
+                    "v1",
+                    "endpointslices",
+                    "endpointslice",
+                    "EndpointSlice",
+                    true,
+                    kStandardVerbs,
+                    {},
+                    {},
+                    "qgS0xkrxYAI=",
+                    {}},
                    false, true));
   return v;
 }
 
 // The order /apis lists the built-in groups kube-testenv serves (as kube-apiserver 1.32 does).
-const std::vector<std::string> kGroupOrder = {
-    "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io",
-    "admissionregistration.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io"};
+const std::vector<std::string> kGroupOrder = {"apps",
+                                              "events.k8s.io",
+                                              "authentication.k8s.io",
+                                              "authorization.k8s.io",
+                                              "rbac.authorization.k8s.io",
+                                              "admissionregistration.k8s.io",
+                                              "apiextensions.k8s.io",
+                                              "coordination.k8s.io",
+                                              "discovery.k8s.io"};
 
-std::string storageHash(const std::string& group, const std::string& version, const std::string& kind) {
+std::string storageHash(const std::string& group, const std::string& version,
+                        const std::string& kind) {
   std::string gvk = group + "/" + version + "/" + kind;
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(gvk.data()), gvk.size(), digest);
@@ -156,7 +374,8 @@ std::vector<std::string> stringList(const nlohmann::json& j) {
   return out;
 }
 
-// Splits "v1beta2" into (major, stage, minor); stage 3 = GA, 2 = beta, 1 = alpha, 0 = not kube-like.
+// Splits "v1beta2" into (major, stage, minor); stage 3 = GA, 2 = beta, 1 = alpha, 0 = not
+// kube-like.
 std::tuple<int, int, int> versionKey(const std::string& v) {
   static const std::regex kRe("v([0-9]+)(?:(alpha|beta)([0-9]+))?");
   std::smatch m;
@@ -205,7 +424,8 @@ ResourceTypePtr Registry::find(const std::string& group, const std::string& vers
   return nullptr;
 }
 
-ResourceTypePtr Registry::findAnyVersion(const std::string& group, const std::string& resource) const {
+ResourceTypePtr Registry::findAnyVersion(const std::string& group,
+                                         const std::string& resource) const {
   for (const auto& t : all()) {
     if (t->group == group && t->resource == resource) return t;
   }
@@ -225,7 +445,8 @@ std::vector<ResourceTypePtr> Registry::all() const {
   return out;
 }
 
-std::vector<ResourceTypePtr> Registry::groupVersion(const std::string& group, const std::string& version) const {
+std::vector<ResourceTypePtr> Registry::groupVersion(const std::string& group,
+                                                    const std::string& version) const {
   std::vector<ResourceTypePtr> out;
   for (const auto& t : all()) {
     if (t->group == group && t->version == version) out.push_back(t);
@@ -238,7 +459,8 @@ std::vector<GroupInfo> Registry::groups() const {
   for (const auto& g : kGroupOrder) {
     GroupInfo info{g, {}};
     for (const auto& t : builtins_) {
-      if (t->group == g && std::find(info.versions.begin(), info.versions.end(), t->version) == info.versions.end()) {
+      if (t->group == g && std::find(info.versions.begin(), info.versions.end(), t->version) ==
+                               info.versions.end()) {
         info.versions.push_back(t->version);
       }
     }
@@ -247,9 +469,11 @@ std::vector<GroupInfo> Registry::groups() const {
   std::map<std::string, std::vector<std::string>> custom;
   for (const auto& [name, types] : custom_) {
     for (const auto& t : types) {
-      if (std::find(kGroupOrder.begin(), kGroupOrder.end(), t->group) != kGroupOrder.end()) continue;
+      if (std::find(kGroupOrder.begin(), kGroupOrder.end(), t->group) != kGroupOrder.end())
+        continue;
       auto& versions = custom[t->group];
-      if (std::find(versions.begin(), versions.end(), t->version) == versions.end()) versions.push_back(t->version);
+      if (std::find(versions.begin(), versions.end(), t->version) == versions.end())
+        versions.push_back(t->version);
     }
   }
   for (auto& [g, versions] : custom) {
@@ -304,7 +528,8 @@ Expected<void> Registry::setCustomResource(const nlohmann::json& crd) {
       t->listKind = listKind;
       t->namespaced = namespaced;
       // The order kube-apiserver lists a CRD's verbs in (discovery-example.com_v1.txt).
-      t->verbs = {"delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"};
+      t->verbs = {"delete", "deletecollection", "get",    "list",
+                  "patch",  "create",           "update", "watch"};
       t->shortNames = stringList(names.value("shortNames", nlohmann::json::array()));
       t->categories = stringList(names.value("categories", nlohmann::json::array()));
       t->storageVersionHash = storageHash(group, t->version, kind);
@@ -337,8 +562,9 @@ Expected<void> Registry::setCustomResource(const nlohmann::json& crd) {
       types.push_back(t);
     }
     if (types.empty()) return fail(Error::invalid("the CRD serves no version"));
-    std::sort(types.begin(), types.end(),
-              [](const ResourceTypePtr& a, const ResourceTypePtr& b) { return kubeVersionLess(a->version, b->version); });
+    std::sort(types.begin(), types.end(), [](const ResourceTypePtr& a, const ResourceTypePtr& b) {
+      return kubeVersionLess(a->version, b->version);
+    });
     custom_[crdName] = std::move(types);
     return {};
   } catch (const std::exception& e) {

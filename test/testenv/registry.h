@@ -94,7 +94,8 @@ class Registry {
   /// Every type, built-ins first in discovery order.
   std::vector<ResourceTypePtr> all() const;
   /// Types of one group-version, discovery order.
-  std::vector<ResourceTypePtr> groupVersion(const std::string& group, const std::string& version) const;
+  std::vector<ResourceTypePtr> groupVersion(const std::string& group,
+                                            const std::string& version) const;
   /// Groups ("" excluded) in discovery order: built-in groups, then CRD groups by name.
   std::vector<GroupInfo> groups() const;
   bool servesGroupVersion(const std::string& group, const std::string& version) const;

@@ -16,6 +16,8 @@ class IoRuntimeScheduler final : public Scheduler {
 
 }  // namespace
 
-SchedulerPtr makeIoRuntimeScheduler(IoRuntime& io) { return std::make_shared<IoRuntimeScheduler>(io); }
+SchedulerPtr makeIoRuntimeScheduler(IoRuntime& io) {
+  return std::make_shared<IoRuntimeScheduler>(io);
+}
 
 }  // namespace rio::testenv

@@ -35,7 +35,8 @@ std::vector<std::string> splitTopLevel(std::string_view text) {
 
 bool validLabelKey(const std::string& key) {
   static const std::regex kName("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
-  static const std::regex kPrefix("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  static const std::regex kPrefix(
+      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   auto slash = key.find('/');
   std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
   if (slash != std::string::npos) {
@@ -72,7 +73,8 @@ Expected<LabelSelector::Requirement> parseRequirement(const std::string& raw) {
       std::size_t start = 0;
       while (true) {
         auto comma = list.find(',', start);
-        std::string v = trim(std::string_view(list).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        std::string v = trim(std::string_view(list).substr(
+            start, comma == std::string::npos ? std::string::npos : comma - start));
         req.values.push_back(v);
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -109,9 +111,10 @@ Expected<LabelSelector::Requirement> parseRequirement(const std::string& raw) {
     }
   }
   if (!validLabelKey(req.key)) {
-    return fail(parseError("key: Invalid value: \"" + req.key +
-                           "\": name part must consist of alphanumeric characters, '-', '_' or '.', "
-                           "and must start and end with an alphanumeric character"));
+    return fail(
+        parseError("key: Invalid value: \"" + req.key +
+                   "\": name part must consist of alphanumeric characters, '-', '_' or '.', "
+                   "and must start and end with an alphanumeric character"));
   }
   for (const auto& v : req.values) {
     if (req.op == Op::kGreaterThan || req.op == Op::kLessThan) {
@@ -159,14 +162,20 @@ Expected<LabelSelector> LabelSelector::fromJson(const nlohmann::json& selector) 
     for (const auto& e : *it) {
       if (!e.is_object()) return fail(Error::invalid("matchExpressions entries must be objects"));
       Requirement r;
-      if (!e.contains("key") || !e["key"].is_string()) return fail(Error::invalid("key is required"));
+      if (!e.contains("key") || !e["key"].is_string())
+        return fail(Error::invalid("key is required"));
       r.key = e["key"].get<std::string>();
       std::string op = e.value("operator", "");
-      if (op == "In") r.op = Op::kIn;
-      else if (op == "NotIn") r.op = Op::kNotIn;
-      else if (op == "Exists") r.op = Op::kExists;
-      else if (op == "DoesNotExist") r.op = Op::kDoesNotExist;
-      else return fail(Error::invalid("\"" + op + "\" is not a valid label selector operator"));
+      if (op == "In")
+        r.op = Op::kIn;
+      else if (op == "NotIn")
+        r.op = Op::kNotIn;
+      else if (op == "Exists")
+        r.op = Op::kExists;
+      else if (op == "DoesNotExist")
+        r.op = Op::kDoesNotExist;
+      else
+        return fail(Error::invalid("\"" + op + "\" is not a valid label selector operator"));
       if (auto vs = e.find("values"); vs != e.end() && vs->is_array()) {
         for (const auto& v : *vs) {
           if (v.is_string()) r.values.push_back(v.get<std::string>());
@@ -239,7 +248,8 @@ Expected<FieldSelector> FieldSelector::parse(std::string_view text) {
                                  "'; can't understand '" + part + "'"));
     }
     if (r.field.empty()) {
-      return fail(Error::invalid("invalid selector: '" + std::string(text) + "'; can't understand '" + part + "'"));
+      return fail(Error::invalid("invalid selector: '" + std::string(text) +
+                                 "'; can't understand '" + part + "'"));
     }
     sel.requirements_.push_back(std::move(r));
   }

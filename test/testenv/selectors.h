@@ -17,7 +17,16 @@ namespace rio::testenv {
 /// `a>1`, `a<1`, comma-separated (all must hold). Empty matches everything.
 class LabelSelector {
  public:
-  enum class Op { kEquals, kNotEquals, kIn, kNotIn, kExists, kDoesNotExist, kGreaterThan, kLessThan };
+  enum class Op {
+    kEquals,
+    kNotEquals,
+    kIn,
+    kNotIn,
+    kExists,
+    kDoesNotExist,
+    kGreaterThan,
+    kLessThan
+  };
   struct Requirement {
     std::string key;
     Op op;
@@ -50,7 +59,8 @@ class FieldSelector {
   static Expected<FieldSelector> parse(std::string_view text);
   /// Evaluates with `fieldValue(field)` giving the object's value (nullopt: unsupported field —
   /// callers validate fields before matching).
-  bool matches(const std::function<std::optional<std::string>(const std::string&)>& fieldValue) const;
+  bool matches(
+      const std::function<std::optional<std::string>(const std::string&)>& fieldValue) const;
   bool empty() const { return requirements_.empty(); }
   const std::vector<Requirement>& requirements() const { return requirements_; }
   /// The value required by `field=value`, if the selector has exactly such a requirement.

@@ -36,13 +36,15 @@ TEST_CASE("LabelSelector: parses every operator and matches as kube does", "[tes
   }
 }
 
-TEST_CASE("LabelSelector: metav1.LabelSelector JSON with matchLabels and matchExpressions", "[testenv][selectors]") {
+TEST_CASE("LabelSelector: metav1.LabelSelector JSON with matchLabels and matchExpressions",
+          "[testenv][selectors]") {
   auto s = LabelSelector::fromJson(nlohmann::json::parse(
       R"({"matchLabels":{"app":"web"},"matchExpressions":[{"key":"tier","operator":"In","values":["front","back"]},{"key":"old","operator":"DoesNotExist"}]})"));
   REQUIRE(s);
   CHECK(s->matches({{"app", "web"}, {"tier", "back"}}));
   CHECK_FALSE(s->matches({{"app", "web"}, {"tier", "back"}, {"old", "1"}}));
-  CHECK_FALSE(LabelSelector::fromJson(nlohmann::json::parse(R"({"matchExpressions":[{"key":"a","operator":"Near"}]})")));
+  CHECK_FALSE(LabelSelector::fromJson(
+      nlohmann::json::parse(R"({"matchExpressions":[{"key":"a","operator":"Near"}]})")));
 }
 
 TEST_CASE("FieldSelector: =, == and != over a value function", "[testenv][selectors]") {
@@ -60,7 +62,8 @@ TEST_CASE("FieldSelector: =, == and != over a value function", "[testenv][select
   CHECK_FALSE(FieldSelector::parse("nonsense"));
 }
 
-TEST_CASE("JsonPath: fields, indexes, wildcards and filters as printer columns use them", "[testenv][jsonpath]") {
+TEST_CASE("JsonPath: fields, indexes, wildcards and filters as printer columns use them",
+          "[testenv][jsonpath]") {
   auto obj = nlohmann::json::parse(R"({
     "metadata": {"name": "w1", "annotations": {"a.b/c": "dots"}},
     "spec": {"size": 4, "containers": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:2"}]},
@@ -83,7 +86,8 @@ TEST_CASE("JsonPath: fields, indexes, wildcards and filters as printer columns u
   CHECK_FALSE(JsonPath::parse(".a[?(@.x ~ 1)]"));
 }
 
-TEST_CASE("yamlToJson: typing follows sigs.k8s.io/yaml and errors are reported, not thrown", "[testenv][yaml]") {
+TEST_CASE("yamlToJson: typing follows sigs.k8s.io/yaml and errors are reported, not thrown",
+          "[testenv][yaml]") {
   auto j = yamlToJson("a: 1\nb: \"1\"\nc: true\nd: 'yes'\ne: ~\nf: [1, 2.5]\ng: hello\nh: 0x1F\n");
   REQUIRE(j);
   CHECK((*j)["a"] == 1);

@@ -18,7 +18,8 @@ Expected<Cluster*> Testenv::add(ClusterOptions options) {
   if (!checkName(options.name, NameRule::kLabel).empty()) {
     return fail(Error::config("cluster name \"" + options.name + "\" must be a DNS-1123 label"));
   }
-  if (find(options.name)) return fail(Error::config("cluster \"" + options.name + "\" already exists"));
+  if (find(options.name))
+    return fail(Error::config("cluster \"" + options.name + "\" already exists"));
   auto cluster = Cluster::create(io_, std::move(options));
   if (!cluster) return fail(cluster.error());
   if (auto ok = (*cluster)->start(); !ok) return fail(ok.error());

@@ -10,27 +10,38 @@ namespace rio::testenv {
 namespace {
 
 const char kSubdomainMsg[] =
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
-    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+    "'.', and must "
+    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation "
+    "is "
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const char kLabelMsg[] =
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
-    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and "
+    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation "
+    "is "
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 const char kDns1035Msg[] =
-    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
-    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic "
+    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used "
+    "for "
     "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 const char kQualifiedNameMsg[] =
-    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+    "with an "
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+    "validation is "
     "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 const char kLabelValueMsg[] =
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
-    "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used "
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+    "and must "
+    "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
+    "regex used "
     "for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 const char kConfigKeyMsg[] =
-    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name', "
+    " or "
     "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 const std::regex kSubdomainRe("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
@@ -44,7 +55,9 @@ const nlohmann::json& at(const nlohmann::json& obj, const char* key) {
   return it == obj.end() ? kNull : *it;
 }
 
-std::string idx(const std::string& base, std::size_t i) { return base + "[" + std::to_string(i) + "]"; }
+std::string idx(const std::string& base, std::size_t i) {
+  return base + "[" + std::to_string(i) + "]";
+}
 
 void checkPodSpec(const nlohmann::json& spec, const std::string& path, FieldErrors& errs) {
   const auto& containers = at(spec, "containers");
@@ -60,7 +73,8 @@ void checkPodSpec(const nlohmann::json& spec, const std::string& path, FieldErro
     if (name.empty()) {
       errs.push_back(FieldError::required(p + ".name"));
     } else {
-      for (const auto& m : checkName(name, NameRule::kLabel)) errs.push_back(FieldError::invalid(p + ".name", name, m));
+      for (const auto& m : checkName(name, NameRule::kLabel))
+        errs.push_back(FieldError::invalid(p + ".name", name, m));
       if (!names.insert(name).second) errs.push_back(FieldError::duplicate(p + ".name", name));
     }
     if (stringAt(c, "image").empty()) errs.push_back(FieldError::required(p + ".image"));
@@ -68,8 +82,10 @@ void checkPodSpec(const nlohmann::json& spec, const std::string& path, FieldErro
     if (ports.is_array()) {
       for (std::size_t j = 0; j < ports.size(); ++j) {
         const auto& port = at(ports[j], "containerPort");
-        if (!port.is_number_integer() || port.get<long long>() < 1 || port.get<long long>() > 65535) {
-          errs.push_back(FieldError::invalid(idx(p + ".ports", j) + ".containerPort", port.is_null() ? nlohmann::json(0) : port,
+        if (!port.is_number_integer() || port.get<long long>() < 1 ||
+            port.get<long long>() > 65535) {
+          errs.push_back(FieldError::invalid(idx(p + ".ports", j) + ".containerPort",
+                                             port.is_null() ? nlohmann::json(0) : port,
                                              "must be between 1 and 65535, inclusive"));
         }
       }
@@ -93,11 +109,13 @@ void checkRules(const nlohmann::json& rules, FieldErrors& errs) {
     bool hasResources = at(r, "resources").is_array() && !at(r, "resources").empty();
     bool hasNonResource = at(r, "nonResourceURLs").is_array() && !at(r, "nonResourceURLs").empty();
     if (hasResources && hasNonResource) {
-      errs.push_back(FieldError::invalid(p + ".nonResourceURLs", at(r, "nonResourceURLs"),
-                                         "rules cannot apply to both regular resources and non-resource URLs"));
+      errs.push_back(FieldError::invalid(
+          p + ".nonResourceURLs", at(r, "nonResourceURLs"),
+          "rules cannot apply to both regular resources and non-resource URLs"));
     }
     if (hasResources && (!at(r, "apiGroups").is_array() || at(r, "apiGroups").empty())) {
-      errs.push_back(FieldError::required(p + ".apiGroups", "resource rules must supply at least one api group"));
+      errs.push_back(FieldError::required(p + ".apiGroups",
+                                          "resource rules must supply at least one api group"));
     }
   }
 }
@@ -147,14 +165,18 @@ std::vector<std::string> checkQualifiedName(const std::string& key) {
     if (prefix.empty()) {
       out.push_back("prefix part must be non-empty");
     } else {
-      for (const auto& m : checkName(prefix, NameRule::kSubdomain)) out.push_back("prefix part " + m);
+      for (const auto& m : checkName(prefix, NameRule::kSubdomain))
+        out.push_back("prefix part " + m);
     }
     if (name.find('/') != std::string::npos) {
       out.clear();
       out.push_back(
-          "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-          "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-          "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and "
+          "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must "
+          "start and end "
+          "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "
+          "for "
+          "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS "
+          "subdomain prefix and "
           "'/' (e.g. 'example.com/MyName')");
       return out;
     }
@@ -192,14 +214,16 @@ FieldErrors validateObjectMeta(const ResourceType& type, const nlohmann::json& o
   if (name.empty()) {
     errs.push_back(FieldError::required("metadata.name", "name or generateName is required"));
   } else {
-    for (const auto& m : checkName(name, nameRuleFor(type))) errs.push_back(FieldError::invalid("metadata.name", name, m));
+    for (const auto& m : checkName(name, nameRuleFor(type)))
+      errs.push_back(FieldError::invalid("metadata.name", name, m));
   }
   if (type.namespaced && stringAt(meta, "namespace").empty()) {
     errs.push_back(FieldError::required("metadata.namespace"));
   }
   if (auto it = meta.find("labels"); it != meta.end() && it->is_object()) {
     for (const auto& [k, v] : it->items()) {
-      for (const auto& m : checkQualifiedName(k)) errs.push_back(FieldError::invalid("metadata.labels", k, m));
+      for (const auto& m : checkQualifiedName(k))
+        errs.push_back(FieldError::invalid("metadata.labels", k, m));
       if (v.is_string()) {
         for (const auto& m : checkLabelValue(v.get<std::string>())) {
           errs.push_back(FieldError::invalid("metadata.labels", v, m));
@@ -210,11 +234,13 @@ FieldErrors validateObjectMeta(const ResourceType& type, const nlohmann::json& o
   if (auto it = meta.find("annotations"); it != meta.end() && it->is_object()) {
     std::size_t total = 0;
     for (const auto& [k, v] : it->items()) {
-      for (const auto& m : checkQualifiedName(k)) errs.push_back(FieldError::invalid("metadata.annotations", k, m));
+      for (const auto& m : checkQualifiedName(k))
+        errs.push_back(FieldError::invalid("metadata.annotations", k, m));
       total += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
     }
     if (total > 262144) {
-      errs.push_back({FieldError::Type::kTooLong, "metadata.annotations", nullptr, "must have at most 262144 bytes"});
+      errs.push_back({FieldError::Type::kTooLong, "metadata.annotations", nullptr,
+                      "must have at most 262144 bytes"});
     }
   }
   if (auto it = meta.find("ownerReferences"); it != meta.end() && it->is_array()) {
@@ -222,16 +248,20 @@ FieldErrors validateObjectMeta(const ResourceType& type, const nlohmann::json& o
     for (const auto& ref : *it) {
       if (!ref.is_object()) continue;
       if (stringAt(ref, "apiVersion").empty()) {
-        errs.push_back(FieldError::invalid("metadata.ownerReferences.apiVersion", "", "version must not be empty"));
+        errs.push_back(FieldError::invalid("metadata.ownerReferences.apiVersion", "",
+                                           "version must not be empty"));
       }
       if (stringAt(ref, "kind").empty()) {
-        errs.push_back(FieldError::invalid("metadata.ownerReferences.kind", "", "kind must not be empty"));
+        errs.push_back(
+            FieldError::invalid("metadata.ownerReferences.kind", "", "kind must not be empty"));
       }
       if (stringAt(ref, "name").empty()) {
-        errs.push_back(FieldError::invalid("metadata.ownerReferences.name", "", "name must not be empty"));
+        errs.push_back(
+            FieldError::invalid("metadata.ownerReferences.name", "", "name must not be empty"));
       }
       if (stringAt(ref, "uid").empty()) {
-        errs.push_back(FieldError::invalid("metadata.ownerReferences.uid", "", "uid must not be empty"));
+        errs.push_back(
+            FieldError::invalid("metadata.ownerReferences.uid", "", "uid must not be empty"));
       }
       if (ref.value("controller", false)) ++controllers;
     }
@@ -252,7 +282,8 @@ FieldErrors validateObjectMeta(const ResourceType& type, const nlohmann::json& o
   return errs;
 }
 
-FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj, const nlohmann::json& old) {
+FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
+                            const nlohmann::json& old) {
   FieldErrors errs;
   const std::string& r = type.resource;
   const auto& spec = at(obj, "spec");
@@ -263,14 +294,16 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
       const auto& data = at(obj, field);
       if (!data.is_object()) continue;
       for (const auto& [k, v] : data.items()) {
-        for (const auto& m : checkConfigKey(k)) errs.push_back(FieldError::invalid(std::string(field) + "[" + k + "]", k, m));
+        for (const auto& m : checkConfigKey(k))
+          errs.push_back(FieldError::invalid(std::string(field) + "[" + k + "]", k, m));
         if (v.is_string()) total += v.get_ref<const std::string&>().size();
       }
     }
     if (r == "configmaps" && at(obj, "data").is_object() && at(obj, "binaryData").is_object()) {
       for (const auto& [k, v] : at(obj, "data").items()) {
         if (at(obj, "binaryData").contains(k)) {
-          errs.push_back(FieldError::invalid("data[" + k + "]", k, "duplicate of key present in binaryData"));
+          errs.push_back(
+              FieldError::invalid("data[" + k + "]", k, "duplicate of key present in binaryData"));
         }
       }
     }
@@ -283,7 +316,8 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
         errs.push_back(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
       }
       if (!at(obj, "immutable").is_boolean() || !at(obj, "immutable").get<bool>()) {
-        errs.push_back(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
+        errs.push_back(
+            FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
       }
     }
     if (r == "secrets" && update && stringAt(obj, "type") != stringAt(old, "type")) {
@@ -291,7 +325,8 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
     }
   } else if (type.group.empty() && r == "services") {
     std::string svcType = stringAt(spec, "type");
-    static const std::vector<std::string> kTypes = {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"};
+    static const std::vector<std::string> kTypes = {"ClusterIP", "ExternalName", "LoadBalancer",
+                                                    "NodePort"};
     if (std::find(kTypes.begin(), kTypes.end(), svcType) == kTypes.end()) {
       errs.push_back(FieldError::notSupported("spec.type", svcType, kTypes));
     }
@@ -311,24 +346,31 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
         std::string name = stringAt(p, "name");
         if (ports.size() > 1 && name.empty()) errs.push_back(FieldError::required(path + ".name"));
         if (!name.empty()) {
-          for (const auto& m : checkName(name, NameRule::kLabel)) errs.push_back(FieldError::invalid(path + ".name", name, m));
-          if (!names.insert(name).second) errs.push_back(FieldError::duplicate(path + ".name", name));
+          for (const auto& m : checkName(name, NameRule::kLabel))
+            errs.push_back(FieldError::invalid(path + ".name", name, m));
+          if (!names.insert(name).second)
+            errs.push_back(FieldError::duplicate(path + ".name", name));
         }
         const auto& port = at(p, "port");
-        if (!port.is_number_integer() || port.get<long long>() < 1 || port.get<long long>() > 65535) {
-          errs.push_back(FieldError::invalid(path + ".port", port.is_null() ? nlohmann::json(0) : port,
+        if (!port.is_number_integer() || port.get<long long>() < 1 ||
+            port.get<long long>() > 65535) {
+          errs.push_back(FieldError::invalid(path + ".port",
+                                             port.is_null() ? nlohmann::json(0) : port,
                                              "must be between 1 and 65535, inclusive"));
         }
         std::string proto = stringAt(p, "protocol");
         if (proto != "TCP" && proto != "UDP" && proto != "SCTP") {
-          errs.push_back(FieldError::notSupported(path + ".protocol", proto, {"SCTP", "TCP", "UDP"}));
+          errs.push_back(
+              FieldError::notSupported(path + ".protocol", proto, {"SCTP", "TCP", "UDP"}));
         }
       }
     }
-    if (update && !stringAt(at(old, "spec"), "clusterIP").empty() && stringAt(at(old, "spec"), "clusterIP") != "None" &&
-        !stringAt(spec, "clusterIP").empty() && stringAt(spec, "clusterIP") != stringAt(at(old, "spec"), "clusterIP") &&
+    if (update && !stringAt(at(old, "spec"), "clusterIP").empty() &&
+        stringAt(at(old, "spec"), "clusterIP") != "None" && !stringAt(spec, "clusterIP").empty() &&
+        stringAt(spec, "clusterIP") != stringAt(at(old, "spec"), "clusterIP") &&
         svcType != "ExternalName") {
-      errs.push_back(FieldError::invalid("spec.clusterIPs[0]", stringAt(spec, "clusterIP"), "may not change once set"));
+      errs.push_back(FieldError::invalid("spec.clusterIPs[0]", stringAt(spec, "clusterIP"),
+                                         "may not change once set"));
     }
   } else if (type.group == "apps" && r == "deployments") {
     const auto& selector = at(spec, "selector");
@@ -339,11 +381,13 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
       if (!sel) {
         errs.push_back(FieldError::invalid("spec.selector", selector, sel.error().message()));
       } else if (sel->empty()) {
-        errs.push_back(FieldError::invalid("spec.selector", selector, "empty selector is invalid for deployment"));
+        errs.push_back(FieldError::invalid("spec.selector", selector,
+                                           "empty selector is invalid for deployment"));
       } else {
         auto labels = labelsOf(at(spec, "template"));
         if (!sel->matches(labels)) {
-          errs.push_back(FieldError::invalid("spec.template.metadata.labels", at(at(at(spec, "template"), "metadata"), "labels"),
+          errs.push_back(FieldError::invalid("spec.template.metadata.labels",
+                                             at(at(at(spec, "template"), "metadata"), "labels"),
                                              "`selector` does not match template `labels`"));
         }
       }
@@ -353,7 +397,8 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
     }
     const auto& replicas = at(spec, "replicas");
     if (replicas.is_number_integer() && replicas.get<long long>() < 0) {
-      errs.push_back(FieldError::invalid("spec.replicas", replicas, "must be greater than or equal to 0"));
+      errs.push_back(
+          FieldError::invalid("spec.replicas", replicas, "must be greater than or equal to 0"));
     }
     checkPodSpec(at(at(spec, "template"), "spec"), "spec.template.spec", errs);
   } else if (type.group.empty() && r == "pods") {
@@ -367,8 +412,9 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
       if (kind.empty()) {
         errs.push_back(FieldError::required("roleRef.kind"));
       } else if (kind != "ClusterRole" && !(r == "rolebindings" && kind == "Role")) {
-        std::vector<std::string> supported = r == "rolebindings" ? std::vector<std::string>{"ClusterRole", "Role"}
-                                                                 : std::vector<std::string>{"ClusterRole"};
+        std::vector<std::string> supported = r == "rolebindings"
+                                                 ? std::vector<std::string>{"ClusterRole", "Role"}
+                                                 : std::vector<std::string>{"ClusterRole"};
         errs.push_back(FieldError::notSupported("roleRef.kind", kind, supported));
       }
       if (stringAt(roleRef, "name").empty()) errs.push_back(FieldError::required("roleRef.name"));
@@ -386,10 +432,12 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
           std::string p = idx("subjects", i);
           std::string kind = stringAt(s, "kind");
           if (kind != "ServiceAccount" && kind != "User" && kind != "Group") {
-            errs.push_back(FieldError::notSupported(p + ".kind", kind, {"Group", "ServiceAccount", "User"}));
+            errs.push_back(
+                FieldError::notSupported(p + ".kind", kind, {"Group", "ServiceAccount", "User"}));
           }
           if (stringAt(s, "name").empty()) errs.push_back(FieldError::required(p + ".name"));
-          if (kind == "ServiceAccount" && r == "clusterrolebindings" && stringAt(s, "namespace").empty()) {
+          if (kind == "ServiceAccount" && r == "clusterrolebindings" &&
+              stringAt(s, "namespace").empty()) {
             errs.push_back(FieldError::required(p + ".namespace"));
           }
         }
@@ -407,23 +455,29 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
           errs.push_back(FieldError::required(p + ".name"));
         } else {
           if (std::count(name.begin(), name.end(), '.') < 2) {
-            errs.push_back(FieldError::invalid(p + ".name", name, "should be a domain with at least three segments separated by dots"));
+            errs.push_back(FieldError::invalid(
+                p + ".name", name,
+                "should be a domain with at least three segments separated by dots"));
           }
           if (!names.insert(name).second) errs.push_back(FieldError::duplicate(p + ".name", name));
         }
         const auto& cc = at(h, "clientConfig");
         bool hasUrl = at(cc, "url").is_string(), hasSvc = at(cc, "service").is_object();
         if (hasUrl == hasSvc) {
-          errs.push_back(FieldError::required(p + ".clientConfig", "exactly one of url or service is required"));
+          errs.push_back(FieldError::required(p + ".clientConfig",
+                                              "exactly one of url or service is required"));
         }
         std::string side = stringAt(h, "sideEffects");
         if (side.empty()) {
           errs.push_back(FieldError::required(p + ".sideEffects"));
         } else if (side != "None" && side != "NoneOnDryRun") {
-          errs.push_back(FieldError::notSupported(p + ".sideEffects", side, {"None", "NoneOnDryRun"}));
+          errs.push_back(
+              FieldError::notSupported(p + ".sideEffects", side, {"None", "NoneOnDryRun"}));
         }
-        if (!at(h, "admissionReviewVersions").is_array() || at(h, "admissionReviewVersions").empty()) {
-          errs.push_back(FieldError::required(p + ".admissionReviewVersions", "must specify one of v1, v1beta1"));
+        if (!at(h, "admissionReviewVersions").is_array() ||
+            at(h, "admissionReviewVersions").empty()) {
+          errs.push_back(FieldError::required(p + ".admissionReviewVersions",
+                                              "must specify one of v1, v1beta1"));
         }
       }
     }
@@ -445,7 +499,8 @@ FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
         if (!ports.is_array()) continue;
         for (std::size_t j = 0; j < ports.size(); ++j) {
           const auto& port = at(ports[j], "port");
-          if (!port.is_number_integer() || port.get<long long>() < 1 || port.get<long long>() > 65535) {
+          if (!port.is_number_integer() || port.get<long long>() < 1 ||
+              port.get<long long>() > 65535) {
             errs.push_back(FieldError::invalid(idx(idx("subsets", i) + ".ports", j) + ".port",
                                                port.is_null() ? nlohmann::json(0) : port,
                                                "must be between 1 and 65535, inclusive"));
@@ -468,12 +523,14 @@ FieldErrors validateCrd(const nlohmann::json& crd, const nlohmann::json& old) {
   if (group.empty()) {
     errs.push_back(FieldError::required("spec.group"));
   } else if (group.find('.') == std::string::npos) {
-    errs.push_back(FieldError::invalid("spec.group", group, "should be a domain with at least one dot"));
+    errs.push_back(
+        FieldError::invalid("spec.group", group, "should be a domain with at least one dot"));
   }
   if (plural.empty()) errs.push_back(FieldError::required("spec.names.plural"));
   if (kind.empty()) errs.push_back(FieldError::required("spec.names.kind"));
   if (!plural.empty() && !group.empty() && name != plural + "." + group) {
-    errs.push_back(FieldError::invalid("metadata.name", name, "must be spec.names.plural+\".\"+spec.group"));
+    errs.push_back(
+        FieldError::invalid("metadata.name", name, "must be spec.names.plural+\".\"+spec.group"));
   }
   std::string scope = stringAt(spec, "scope");
   if (scope != "Namespaced" && scope != "Cluster") {
@@ -481,7 +538,8 @@ FieldErrors validateCrd(const nlohmann::json& crd, const nlohmann::json& old) {
   }
   const auto& versions = at(spec, "versions");
   if (!versions.is_array() || versions.empty()) {
-    errs.push_back(FieldError::invalid("spec.versions", versions.is_null() ? nlohmann::json::array() : versions,
+    errs.push_back(FieldError::invalid("spec.versions",
+                                       versions.is_null() ? nlohmann::json::array() : versions,
                                        "must have exactly one version marked as storage version"));
   } else {
     int storage = 0;
@@ -490,15 +548,18 @@ FieldErrors validateCrd(const nlohmann::json& crd, const nlohmann::json& old) {
       const auto& v = versions[i];
       std::string p = idx("spec.versions", i);
       std::string vname = stringAt(v, "name");
-      if (vname.empty()) errs.push_back(FieldError::required(p + ".name"));
-      else if (!seen.insert(vname).second) errs.push_back(FieldError::duplicate(p + ".name", vname));
+      if (vname.empty())
+        errs.push_back(FieldError::required(p + ".name"));
+      else if (!seen.insert(vname).second)
+        errs.push_back(FieldError::duplicate(p + ".name", vname));
       if (at(v, "storage").is_boolean() && at(v, "storage").get<bool>()) ++storage;
       if (!at(at(v, "schema"), "openAPIV3Schema").is_object()) {
         errs.push_back(FieldError::required(p + ".schema.openAPIV3Schema", "schemas are required"));
       }
     }
     if (storage != 1) {
-      errs.push_back(FieldError::invalid("spec.versions", versions, "must have exactly one version marked as storage version"));
+      errs.push_back(FieldError::invalid(
+          "spec.versions", versions, "must have exactly one version marked as storage version"));
     }
   }
   if (!old.is_null()) {
@@ -518,8 +579,8 @@ bool preservesUnknown(const nlohmann::json& schema) {
   return schema.is_object() && schema.value("x-kubernetes-preserve-unknown-fields", false);
 }
 
-void pruneNode(const nlohmann::json& schema, nlohmann::json& value, const std::string& path, bool root,
-               PruneResult& result) {
+void pruneNode(const nlohmann::json& schema, nlohmann::json& value, const std::string& path,
+               bool root, PruneResult& result) {
   if (!schema.is_object()) return;
   if (value.is_object()) {
     const auto& props = at(schema, "properties");
@@ -527,7 +588,8 @@ void pruneNode(const nlohmann::json& schema, nlohmann::json& value, const std::s
     // Defaults for missing properties.
     if (props.is_object()) {
       for (const auto& [k, sub] : props.items()) {
-        if (!value.contains(k) && sub.is_object() && sub.contains("default")) value[k] = sub["default"];
+        if (!value.contains(k) && sub.is_object() && sub.contains("default"))
+          value[k] = sub["default"];
       }
     }
     std::vector<std::string> drop;
@@ -573,27 +635,35 @@ void pruneNode(const nlohmann::json& schema, nlohmann::json& value, const std::s
 
 std::string typeName(const nlohmann::json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::object: return "object";
-    case nlohmann::json::value_t::array: return "array";
-    case nlohmann::json::value_t::string: return "string";
-    case nlohmann::json::value_t::boolean: return "boolean";
+    case nlohmann::json::value_t::object:
+      return "object";
+    case nlohmann::json::value_t::array:
+      return "array";
+    case nlohmann::json::value_t::string:
+      return "string";
+    case nlohmann::json::value_t::boolean:
+      return "boolean";
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: return "integer";
-    case nlohmann::json::value_t::number_float: return "number";
-    default: return "null";
+    case nlohmann::json::value_t::number_unsigned:
+      return "integer";
+    case nlohmann::json::value_t::number_float:
+      return "number";
+    default:
+      return "null";
   }
 }
 
 std::string numberText(const nlohmann::json& n) {
   if (n.is_number_float()) {
     double d = n.get<double>();
-    if (d == static_cast<double>(static_cast<long long>(d))) return std::to_string(static_cast<long long>(d));
+    if (d == static_cast<double>(static_cast<long long>(d)))
+      return std::to_string(static_cast<long long>(d));
   }
   return n.dump();
 }
 
-void validateNode(const nlohmann::json& schema, const nlohmann::json& value, const std::string& path,
-                  FieldErrors& errs) {
+void validateNode(const nlohmann::json& schema, const nlohmann::json& value,
+                  const std::string& path, FieldErrors& errs) {
   if (!schema.is_object()) return;
   std::string where = path.empty() ? "body" : path;
   std::string in = path + " in body";
@@ -604,16 +674,19 @@ void validateNode(const nlohmann::json& schema, const nlohmann::json& value, con
   std::string want = stringAt(schema, "type");
   if (intOrString) {
     if (!value.is_number_integer() && !value.is_string()) {
-      errs.push_back(FieldError::typeInvalid(path, value, in + " must be of type integer-or-string: " + goQuote(typeName(value))));
+      errs.push_back(FieldError::typeInvalid(
+          path, value, in + " must be of type integer-or-string: " + goQuote(typeName(value))));
       return;
     }
   } else if (!want.empty()) {
     std::string have = typeName(value);
-    bool ok = have == want || (want == "number" && have == "integer") ||
-              (want == "integer" && value.is_number_float() &&
-               value.get<double>() == static_cast<double>(static_cast<long long>(value.get<double>())));
+    bool ok =
+        have == want || (want == "number" && have == "integer") ||
+        (want == "integer" && value.is_number_float() &&
+         value.get<double>() == static_cast<double>(static_cast<long long>(value.get<double>())));
     if (!ok) {
-      errs.push_back(FieldError::typeInvalid(path, value, in + " must be of type " + want + ": " + goQuote(have)));
+      errs.push_back(FieldError::typeInvalid(
+          path, value, in + " must be of type " + want + ": " + goQuote(have)));
       return;
     }
   }
@@ -629,57 +702,74 @@ void validateNode(const nlohmann::json& schema, const nlohmann::json& value, con
     if (const auto& m = at(schema, "minimum"); m.is_number()) {
       bool excl = schema.value("exclusiveMinimum", false);
       if (excl ? !(v > m.get<double>()) : !(v >= m.get<double>())) {
-        errs.push_back(FieldError::invalid(path, value, in + " should be greater than " + (excl ? "" : "or equal to ") + numberText(m)));
+        errs.push_back(FieldError::invalid(
+            path, value,
+            in + " should be greater than " + (excl ? "" : "or equal to ") + numberText(m)));
       }
     }
     if (const auto& m = at(schema, "maximum"); m.is_number()) {
       bool excl = schema.value("exclusiveMaximum", false);
       if (excl ? !(v < m.get<double>()) : !(v <= m.get<double>())) {
-        errs.push_back(FieldError::invalid(path, value, in + " should be less than " + (excl ? "" : "or equal to ") + numberText(m)));
+        errs.push_back(FieldError::invalid(
+            path, value,
+            in + " should be less than " + (excl ? "" : "or equal to ") + numberText(m)));
       }
     }
     if (const auto& m = at(schema, "multipleOf"); m.is_number() && m.get<double>() != 0) {
       double q = v / m.get<double>();
       if (q != static_cast<double>(static_cast<long long>(q))) {
-        errs.push_back(FieldError::invalid(path, value, in + " should be a multiple of " + numberText(m)));
+        errs.push_back(
+            FieldError::invalid(path, value, in + " should be a multiple of " + numberText(m)));
       }
     }
   }
   if (value.is_string()) {
     const auto& s = value.get_ref<const std::string&>();
-    if (const auto& m = at(schema, "maxLength"); m.is_number_integer() && static_cast<long long>(s.size()) > m.get<long long>()) {
+    if (const auto& m = at(schema, "maxLength");
+        m.is_number_integer() && static_cast<long long>(s.size()) > m.get<long long>()) {
       errs.push_back(FieldError::tooLong(path, static_cast<std::size_t>(m.get<long long>())));
     }
-    if (const auto& m = at(schema, "minLength"); m.is_number_integer() && static_cast<long long>(s.size()) < m.get<long long>()) {
-      errs.push_back(FieldError::invalid(path, value, in + " should be at least " + std::to_string(m.get<long long>()) + " chars long"));
+    if (const auto& m = at(schema, "minLength");
+        m.is_number_integer() && static_cast<long long>(s.size()) < m.get<long long>()) {
+      errs.push_back(FieldError::invalid(
+          path, value,
+          in + " should be at least " + std::to_string(m.get<long long>()) + " chars long"));
     }
     if (const auto& p = at(schema, "pattern"); p.is_string()) {
       try {
         std::regex re(p.get<std::string>(), std::regex::ECMAScript);
         if (!std::regex_search(s, re)) {
-          errs.push_back(FieldError::invalid(path, value, in + " should match '" + p.get<std::string>() + "'"));
+          errs.push_back(FieldError::invalid(path, value,
+                                             in + " should match '" + p.get<std::string>() + "'"));
         }
       } catch (const std::regex_error&) {
       }
     }
   }
   if (value.is_array()) {
-    if (const auto& m = at(schema, "maxItems"); m.is_number_integer() && static_cast<long long>(value.size()) > m.get<long long>()) {
+    if (const auto& m = at(schema, "maxItems");
+        m.is_number_integer() && static_cast<long long>(value.size()) > m.get<long long>()) {
       errs.push_back({FieldError::Type::kTooMany, path, nullptr,
-                      std::to_string(value.size()) + ": must have at most " + std::to_string(m.get<long long>()) + " items"});
+                      std::to_string(value.size()) + ": must have at most " +
+                          std::to_string(m.get<long long>()) + " items"});
     }
-    if (const auto& m = at(schema, "minItems"); m.is_number_integer() && static_cast<long long>(value.size()) < m.get<long long>()) {
-      errs.push_back(FieldError::invalid(path, value, in + " should have at least " + std::to_string(m.get<long long>()) + " items"));
+    if (const auto& m = at(schema, "minItems");
+        m.is_number_integer() && static_cast<long long>(value.size()) < m.get<long long>()) {
+      errs.push_back(FieldError::invalid(
+          path, value,
+          in + " should have at least " + std::to_string(m.get<long long>()) + " items"));
     }
     if (const auto& items = at(schema, "items"); items.is_object()) {
-      for (std::size_t i = 0; i < value.size(); ++i) validateNode(items, value[i], path + "[" + std::to_string(i) + "]", errs);
+      for (std::size_t i = 0; i < value.size(); ++i)
+        validateNode(items, value[i], path + "[" + std::to_string(i) + "]", errs);
     }
   }
   if (value.is_object()) {
     if (const auto& req = at(schema, "required"); req.is_array()) {
       for (const auto& k : req) {
         if (k.is_string() && !value.contains(k.get<std::string>())) {
-          errs.push_back(FieldError::required(path.empty() ? k.get<std::string>() : path + "." + k.get<std::string>()));
+          errs.push_back(FieldError::required(path.empty() ? k.get<std::string>()
+                                                           : path + "." + k.get<std::string>()));
         }
       }
     }

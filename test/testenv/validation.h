@@ -30,7 +30,8 @@ std::vector<std::string> checkConfigKey(const std::string& key);
 FieldErrors validateObjectMeta(const ResourceType& type, const nlohmann::json& obj);
 /// Kind-specific checks of built-in kinds; `old` is null on create. Updates also check
 /// immutable fields (Deployment selector, RoleBinding roleRef, immutable ConfigMaps/Secrets).
-FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj, const nlohmann::json& old);
+FieldErrors validateBuiltin(const ResourceType& type, const nlohmann::json& obj,
+                            const nlohmann::json& old);
 /// CustomResourceDefinition checks (group, names, versions, schemas, metadata.name).
 FieldErrors validateCrd(const nlohmann::json& crd, const nlohmann::json& old);
 

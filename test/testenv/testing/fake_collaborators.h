@@ -14,7 +14,8 @@
 
 namespace rio::testenv::testing {
 
-inline UserInfo serviceAccountUser(const std::string& ns, const std::string& name, const std::string& uid) {
+inline UserInfo serviceAccountUser(const std::string& ns, const std::string& name,
+                                   const std::string& uid) {
   UserInfo u;
   u.name = "system:serviceaccount:" + ns + ":" + name;
   u.groups = {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"};
@@ -27,8 +28,8 @@ inline UserInfo serviceAccountUser(const std::string& ns, const std::string& nam
 class FakeTokenAuthority final : public TokenAuthority {
  public:
   explicit FakeTokenAuthority(ClockPtr clock) : clock_(std::move(clock)) {}
-  Issued issue(const std::string& ns, const std::string& name, const std::string& uid, std::chrono::seconds ttl,
-               const std::vector<std::string>&) override {
+  Issued issue(const std::string& ns, const std::string& name, const std::string& uid,
+               std::chrono::seconds ttl, const std::vector<std::string>&) override {
     std::lock_guard lock(mu_);
     std::string token = "sa-token-" + std::to_string(++n_);
     WallTime expires = clock_->wallNow() + ttl;
@@ -71,7 +72,9 @@ class FakeAuthorizer final : public Authorizer {
     return rule_ ? rule_(user, a) : Decision{true, ""};
   }
   nlohmann::json rulesFor(const UserInfo&, const std::string&) override {
-    return {{"resourceRules", nlohmann::json::array({{{"verbs", {"get"}}, {"apiGroups", {""}}, {"resources", {"configmaps"}}}})}};
+    return {{"resourceRules",
+             nlohmann::json::array(
+                 {{{"verbs", {"get"}}, {"apiGroups", {""}}, {"resources", {"configmaps"}}}})}};
   }
   void setRule(Rule rule) {
     std::lock_guard lock(mu_);
@@ -88,26 +91,30 @@ class FakeAuthorizer final : public Authorizer {
   Attributes last_;
 };
 
-inline std::optional<UserInfo> bearerAuthenticate(const http::ServerRequest& r, TokenAuthority& tokens) {
+inline std::optional<UserInfo> bearerAuthenticate(const http::ServerRequest& r,
+                                                  TokenAuthority& tokens) {
   auto h = r.header("Authorization");
   if (!h || h->rfind("Bearer ", 0) != 0) return std::nullopt;
   return tokens.authenticate(std::string(h->substr(7)));
 }
 
-inline nlohmann::json naiveRecordUpdate(const nlohmann::json&, const nlohmann::json& after, const std::string& manager,
-                                        const std::string& apiVersion, const std::string& subresource, WallTime now,
+inline nlohmann::json naiveRecordUpdate(const nlohmann::json&, const nlohmann::json& after,
+                                        const std::string& manager, const std::string& apiVersion,
+                                        const std::string& subresource, WallTime now,
                                         const std::string& operation = "Update") {
   nlohmann::json out = after;
   nlohmann::json fields = nlohmann::json::array();
   const auto& meta = metadataOf(after);
-  if (meta.contains("managedFields") && meta["managedFields"].is_array()) fields = meta["managedFields"];
-  nlohmann::json entry = {{"manager", manager}, {"operation", operation}, {"apiVersion", apiVersion},
-                          {"time", formatTimestamp(now)}, {"fieldsType", "FieldsV1"}, {"fieldsV1", nlohmann::json::object()}};
+  if (meta.contains("managedFields") && meta["managedFields"].is_array())
+    fields = meta["managedFields"];
+  nlohmann::json entry = {{"manager", manager},       {"operation", operation},
+                          {"apiVersion", apiVersion}, {"time", formatTimestamp(now)},
+                          {"fieldsType", "FieldsV1"}, {"fieldsV1", nlohmann::json::object()}};
   if (!subresource.empty()) entry["subresource"] = subresource;
   nlohmann::json kept = nlohmann::json::array();
   for (const auto& f : fields) {
-    if (f.is_object() && f.value("manager", "") == manager && f.value("operation", "") == operation &&
-        f.value("subresource", "") == subresource) {
+    if (f.is_object() && f.value("manager", "") == manager &&
+        f.value("operation", "") == operation && f.value("subresource", "") == subresource) {
       continue;
     }
     kept.push_back(f);
@@ -119,31 +126,40 @@ inline nlohmann::json naiveRecordUpdate(const nlohmann::json&, const nlohmann::j
 
 inline MergeFunctions fakeMerge() {
   MergeFunctions m;
-  m.strategicMergePatch = [](const nlohmann::json& original, const nlohmann::json& patch, std::string_view,
-                             std::string_view) -> Expected<nlohmann::json> {
+  m.strategicMergePatch = [](const nlohmann::json& original, const nlohmann::json& patch,
+                             std::string_view, std::string_view) -> Expected<nlohmann::json> {
     nlohmann::json out = original;
     out.merge_patch(patch);
     return out;
   };
-  m.serverSideApply = [](const nlohmann::json& live, const nlohmann::json& applied, const std::string& manager, bool,
-                         const std::string& apiVersion, const std::string& subresource,
-                         WallTime now) -> Expected<ApplyOutcome> {
+  m.serverSideApply = [](const nlohmann::json& live, const nlohmann::json& applied,
+                         const std::string& manager, bool, const std::string& apiVersion,
+                         const std::string& subresource, WallTime now) -> Expected<ApplyOutcome> {
     nlohmann::json merged = live.is_null() ? applied : live;
     if (!live.is_null()) merged.merge_patch(applied);
-    return ApplyOutcome{naiveRecordUpdate(live, merged, manager, apiVersion, subresource, now, "Apply"), {}};
+    return ApplyOutcome{
+        naiveRecordUpdate(live, merged, manager, apiVersion, subresource, now, "Apply"), {}};
   };
-  m.recordUpdate = [](const nlohmann::json& before, const nlohmann::json& after, const std::string& manager,
-                      const std::string& apiVersion, const std::string& subresource, WallTime now) {
+  m.recordUpdate = [](const nlohmann::json& before, const nlohmann::json& after,
+                      const std::string& manager, const std::string& apiVersion,
+                      const std::string& subresource, WallTime now) {
     return naiveRecordUpdate(before, after, manager, apiVersion, subresource, now);
   };
   m.conflictStatus = [](const std::vector<FieldConflict>& conflicts, const std::string&) {
     nlohmann::json causes = nlohmann::json::array();
     for (const auto& c : conflicts) {
-      causes.push_back({{"reason", "FieldManagerConflict"}, {"message", "conflict with \"" + c.manager + "\""}, {"field", c.field}});
+      causes.push_back({{"reason", "FieldManagerConflict"},
+                        {"message", "conflict with \"" + c.manager + "\""},
+                        {"field", c.field}});
     }
-    return nlohmann::json{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
-                          {"status", "Failure"}, {"message", "Apply failed"}, {"reason", "Conflict"},
-                          {"details", {{"causes", causes}}}, {"code", 409}};
+    return nlohmann::json{{"kind", "Status"},
+                          {"apiVersion", "v1"},
+                          {"metadata", nlohmann::json::object()},
+                          {"status", "Failure"},
+                          {"message", "Apply failed"},
+                          {"reason", "Conflict"},
+                          {"details", {{"causes", causes}}},
+                          {"code", 409}};
   };
   return m;
 }
@@ -177,7 +193,8 @@ struct FakeWorld {
     d.auth.authenticate = [t](const http::ServerRequest& r) { return bearerAuthenticate(r, *t); };
     auto a = authorizer;
     d.auth.makeAuthorizer = [a](RbacObjectsFn) -> std::shared_ptr<Authorizer> { return a; };
-    d.auth.checkEscalation = [](Authorizer&, const UserInfo&, const nlohmann::json&, const nlohmann::json*,
+    d.auth.checkEscalation = [](Authorizer&, const UserInfo&, const nlohmann::json&,
+                                const nlohmann::json*,
                                 const RbacObjectsFn&) { return std::string(); };
     return d;
   }

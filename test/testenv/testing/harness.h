@@ -20,7 +20,9 @@ inline std::string recordedBody(const std::string& file) {
   return pos == std::string::npos ? std::string() : all.substr(pos + 2);
 }
 
-inline nlohmann::json recordedJson(const std::string& file) { return nlohmann::json::parse(recordedBody(file)); }
+inline nlohmann::json recordedJson(const std::string& file) {
+  return nlohmann::json::parse(recordedBody(file));
+}
 
 /// The request body of a recorded exchange (the text between the headers and "--- response").
 inline std::string recordedRequest(const std::string& file) {
@@ -34,8 +36,8 @@ inline std::string recordedRequest(const std::string& file) {
   return all.substr(start + 2, end - start - 2);
 }
 
-inline http::ServerRequest makeRequest(const std::string& method, const std::string& target, const std::string& body,
-                                       http::Headers headers) {
+inline http::ServerRequest makeRequest(const std::string& method, const std::string& target,
+                                       const std::string& body, http::Headers headers) {
   http::ServerRequest req;
   req.method = method;
   req.target = target;
@@ -46,11 +48,13 @@ inline http::ServerRequest makeRequest(const std::string& method, const std::str
     std::size_t start = 0;
     while (start <= query.size()) {
       auto amp = query.find('&', start);
-      std::string kv = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      std::string kv =
+          query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
       if (!kv.empty()) {
         auto eq = kv.find('=');
-        req.query.emplace(http::urlDecode(kv.substr(0, eq)),
-                          eq == std::string::npos ? std::string() : http::urlDecode(kv.substr(eq + 1)));
+        req.query.emplace(
+            http::urlDecode(kv.substr(0, eq)),
+            eq == std::string::npos ? std::string() : http::urlDecode(kv.substr(eq + 1)));
       }
       if (amp == std::string::npos) break;
       start = amp + 1;
@@ -102,7 +106,9 @@ struct Harness {
   explicit Harness(ApiServerOptions options = defaultOptions(), bool demoNamespace = true) {
     server = std::make_unique<ApiServer>(std::move(options), world.deps());
     world.scheduler->runDue();
-    if (demoNamespace) post("/api/v1/namespaces", R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
+    if (demoNamespace)
+      post("/api/v1/namespaces",
+           R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
   }
   /// The real merge.h and auth.h implementations (only clock and timers are fakes); the admin
   /// and alice tokens are registered with the real token authority.
@@ -121,26 +127,32 @@ struct Harness {
     alice.groups = {"system:authenticated"};
     server->tokens().addStaticToken("alice-token", alice);
     world.scheduler->runDue();
-    post("/api/v1/namespaces", R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
+    post("/api/v1/namespaces",
+         R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
   }
   Harness(ApiServerOptions options, MergeFunctions merge) {
     server = std::make_unique<ApiServer>(std::move(options), world.deps(std::move(merge)));
     world.scheduler->runDue();
-    post("/api/v1/namespaces", R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
+    post("/api/v1/namespaces",
+         R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = {},
-             const std::string& contentType = "application/json", const std::string& token = "admin-token",
-             http::Headers extra = {}) {
+             const std::string& contentType = "application/json",
+             const std::string& token = "admin-token", http::Headers extra = {}) {
     http::Headers headers = {{"Accept", "application/json"}, {"User-Agent", "curl/8.5.0"}};
     if (!token.empty()) headers.push_back({"Authorization", "Bearer " + token});
-    if (!contentType.empty() && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
+    if (!contentType.empty() &&
+        (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
       headers.push_back({"Content-Type", contentType});
     }
     for (auto& h : extra) {
-      auto it = std::find_if(headers.begin(), headers.end(), [&](const http::Header& x) { return x.name == h.name; });
-      if (it != headers.end()) *it = h;
-      else headers.push_back(h);
+      auto it = std::find_if(headers.begin(), headers.end(),
+                             [&](const http::Header& x) { return x.name == h.name; });
+      if (it != headers.end())
+        *it = h;
+      else
+        headers.push_back(h);
     }
     return send(makeRequest(method, target, body, std::move(headers)));
   }
@@ -159,16 +171,22 @@ struct Harness {
     return r;
   }
   Reply get(const std::string& target) { return call("GET", target); }
-  Reply post(const std::string& target, const std::string& body, const std::string& ct = "application/json") {
+  Reply post(const std::string& target, const std::string& body,
+             const std::string& ct = "application/json") {
     return call("POST", target, body, ct);
   }
-  Reply put(const std::string& target, const std::string& body) { return call("PUT", target, body); }
+  Reply put(const std::string& target, const std::string& body) {
+    return call("PUT", target, body);
+  }
   Reply patch(const std::string& target, const std::string& body, const std::string& ct) {
     return call("PATCH", target, body, ct);
   }
-  Reply del(const std::string& target, const std::string& body = {}) { return call("DELETE", target, body); }
+  Reply del(const std::string& target, const std::string& body = {}) {
+    return call("DELETE", target, body);
+  }
   /// Starts a watch (the reply's exchange keeps streaming).
-  Reply watch(const std::string& target, const std::string& token = "admin-token", http::Headers extra = {}) {
+  Reply watch(const std::string& target, const std::string& token = "admin-token",
+              http::Headers extra = {}) {
     return call("GET", target, {}, {}, token, std::move(extra));
   }
 };
