@@ -12,7 +12,7 @@ build_packages=(
   libboost-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libexpected-dev catch2
   # tests and tooling: the e2e scrapes with a real Prometheus; fuzzing and sanitizers use clang
-  prometheus clang-14 libclang-rt-14-dev openssl curl procps
+  prometheus clang-14 libclang-rt-14-dev openssl curl procps unzip
 )
 runtime_packages=(
   ca-certificates libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0

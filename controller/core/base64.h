@@ -1,5 +1,5 @@
-// Base64 (RFC 4648, standard alphabet with padding), as Kubernetes uses it for Secret data and
-// kubeconfig *-data fields.
+// Standard base64 (RFC 4648 §4, with `=` padding), as Kubernetes uses it for Secret `data` and
+// kubeconfig `*-data` fields.
 #pragma once
 
 #include <string>
@@ -7,11 +7,16 @@
 
 #include "api/meta/error.h"
 
-namespace rio {
+namespace rio::base64 {
 
-std::string base64Encode(std::string_view data);
-/// Decodes standard base64; whitespace and newlines are ignored. Invalid input is a kDecode error
-/// (the message never contains the input).
-Expected<std::string> base64Decode(std::string_view text);
+/// Encodes `data` with the standard alphabet and `=` padding, on one line. Never fails.
+std::string encode(std::string_view data);
 
-}  // namespace rio
+/// Decodes standard base64 as Go's `base64.StdEncoding` does (so what kubectl and the API server
+/// accept): padding is required; spaces, tabs and line breaks anywhere are ignored (PEM-style
+/// wrapped input). An empty input decodes to an empty string.
+/// Errors (kInvalid) say what is wrong and at which offset, never echoing the input: it is
+/// usually secret material.
+Expected<std::string> decode(std::string_view text);
+
+}  // namespace rio::base64

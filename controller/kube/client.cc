@@ -142,7 +142,7 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
         options_(std::move(options)),
         limiter_(config.qps, config.burst, options_.clock) {
     if (!config.username.empty() || !config.password.empty()) {
-      basicAuth_ = "Basic " + base64Encode(config.username + ":" + config.password);
+      basicAuth_ = "Basic " + base64::encode(config.username + ":" + config.password);
     }
     if (!options_.sleep) {
       options_.sleep = [](std::chrono::nanoseconds d) { std::this_thread::sleep_for(d); };
