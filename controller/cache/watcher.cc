@@ -9,6 +9,9 @@ constexpr std::string_view kInitialEventsEnd = "k8s.io/initial-events-end";
 // A watch the server ends normally sooner than this without any event is treated as a failure,
 // so a misbehaving proxy cannot make the watcher spin.
 constexpr auto kMinHealthyWatch = std::chrono::seconds(1);
+// The reachability probe: a watch selecting an object that does not exist, ended by the server
+// after a second. Authorised wherever the informer's own watch is.
+constexpr std::string_view kProbeName = "rio-reachability-probe-0f8c2b7e";
 
 // The server did not answer at all: nothing reached it, retrying costs it nothing.
 bool serverDidNotAnswer(const Error& error) {
@@ -45,6 +48,7 @@ Watcher::Watcher(kube::ClientPtr client, WatcherOptions options, runtime::Serial
       sink_(std::move(sink)),
       random_(options_.random ? options_.random : defaultRandom()),
       logger_(options_.logger.with({{"resource", options_.resource.qualifiedName()}})),
+      health_(options_.health ? options_.health : std::make_shared<ServerHealth>()),
       useWatchList_(options_.useWatchList),
       backoff_(options_.backoff, strand_->clock(), random_) {}
 
@@ -121,10 +125,18 @@ void Watcher::step() {
   backingOff_ = false;
   switch (state_.load()) {
     case WatcherState::kEmpty:
-      beginInit();
+      if (!useWatchList_ && health_->suspect()) {
+        startProbe();  // a LIST would block a pool worker on a server that may be down
+      } else {
+        beginInit();
+      }
       break;
     case WatcherState::kInitListing:
-      listPage();
+      if (health_->suspect()) {
+        startProbe();
+      } else {
+        listPage();
+      }
       break;
     case WatcherState::kInitWatching:
       startWatch(/*initialEvents=*/true);
@@ -162,7 +174,9 @@ void Watcher::listPage() {
   o.continueToken = continue_;
   auto page = client_->list(options_.resource, options_.ns, o);  // blocks this pool worker
   if (stopped_) return;
+  if (page) health_->answered();
   if (!page) {
+    noteOutcome(page.error());
     if (page.error().isGone() && !continue_.empty()) {
       // The continue token expired between pages: start the list over.
       logger_.info("list continue token expired, listing again");
@@ -232,7 +246,62 @@ void Watcher::startWatch(bool initialEvents) {
   watch_ = client_->watch(options_.resource, options_.ns, o, std::move(handler));
 }
 
+void Watcher::startProbe() {
+  stopWatch();
+  kube::WatchOptions o;
+  o.fieldSelector = "metadata.name=" + std::string(kProbeName);
+  o.allowBookmarks = false;
+  o.timeoutSeconds = 1;
+  probing_ = true;
+  probingPublic_ = true;
+  const std::uint64_t generation = ++watchGeneration_;
+  std::weak_ptr<Watcher> weak = weak_from_this();
+  auto strand = strand_;
+  kube::WatchHandler handler;
+  handler.onEvent = [weak, strand, generation](kube::WatchEvent&&) {
+    strand->post([weak, generation] {
+      auto self = weak.lock();
+      if (!self || self->stopped_ || generation != self->watchGeneration_) return;
+      self->stopWatch();  // any event is an answer: no need to wait for the end
+      self->onProbeClosed(std::nullopt);
+    });
+  };
+  handler.onClose = [weak, strand, generation](const std::optional<Error>& error) {
+    strand->post([weak, generation, error] {
+      auto self = weak.lock();
+      if (!self || self->stopped_ || generation != self->watchGeneration_) return;
+      self->watch_.reset();
+      self->onProbeClosed(error);
+    });
+  };
+  logger_.debug("probing the server before listing");
+  watch_ = client_->watch(options_.resource, options_.ns, o, std::move(handler));
+}
+
+void Watcher::onProbeClosed(const std::optional<Error>& error) {
+  probing_ = false;
+  probingPublic_ = false;
+  if (!error || !serverDidNotAnswer(*error)) {
+    health_->answered();
+    logger_.info("the server answers again, listing");
+    step();
+    return;
+  }
+  noteOutcome(*error);
+  retryLater(*error);
+}
+
+void Watcher::noteOutcome(const Error& error) {
+  if (serverDidNotAnswer(error)) {
+    health_->noAnswer();
+  } else if (error.kind() == ErrorKind::kApi) {
+    health_->answered();
+  }
+}
+
 void Watcher::stopWatch() {
+  probing_ = false;
+  probingPublic_ = false;
   ++watchGeneration_;  // whatever the old watch still delivers is stale
   if (initialEventsTimer_) {
     initialEventsTimer_->cancel();
@@ -245,6 +314,7 @@ void Watcher::onWatchEvent(std::uint64_t generation, kube::WatchEvent&& event) {
   if (stopped_ || generation != watchGeneration_) return;
   ++watchEvents_;
   madeProgress();
+  health_->answered();
   std::string rv = resourceVersionOf(event.object);
   using kube::WatchEventType;
   if (state_ == WatcherState::kInitWatching) {
@@ -293,6 +363,11 @@ void Watcher::onWatchEvent(std::uint64_t generation, kube::WatchEvent&& event) {
 void Watcher::onWatchClosed(std::uint64_t generation, const std::optional<Error>& error) {
   if (stopped_ || generation != watchGeneration_) return;
   watch_.reset();
+  if (error) {
+    noteOutcome(*error);
+  } else {
+    health_->answered();
+  }
   const bool hadEvents = watchEvents_ > 0;
   const auto lived = strand_->clock()->now() - watchStartedAt_;
 

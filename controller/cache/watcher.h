@@ -19,6 +19,12 @@
 // such attempts cost the server nothing, and this is what brings the watch back within ~3 s of
 // the server answering again after an outage of any length.
 //
+// A server that stops answering must not hold the shared pool's workers: while its ServerHealth
+// is suspect (a no-answer failure, shared by the informers of that server), a LIST is preceded by
+// a non-blocking probe (a 1-second watch selecting no object); only once the server answers does
+// the blocking LIST run. Only the first LIST that meets a dead server blocks, for the client's
+// request timeout.
+//
 // Threading: every state transition runs on the watcher's strand (a SerialExecutor on the shared
 // pool). Watch callbacks arrive on I/O threads and only post to the strand. LIST pages are
 // blocking REST calls and run on the strand, i.e. on a pool worker, never on an I/O thread; a
@@ -35,6 +41,7 @@
 #include <string>
 
 #include "controller/cache/object.h"
+#include "controller/cache/server_health.h"
 #include "controller/core/backoff.h"
 #include "controller/core/logging.h"
 #include "controller/kube/client.h"
@@ -83,6 +90,8 @@ struct WatcherOptions {
   /// Applied to every object before it is cached (e.g. to drop fields the operator never reads).
   /// Runs on the strand; must not block.
   std::function<void(nlohmann::json&)> transform;
+  /// Shared by the informers of one API server (one per cluster); null: a private one.
+  ServerHealthPtr health;
   RandomFn random;     // null: defaultRandom()
   log::Logger logger;  // fields of the owner (cluster, ...); the watcher adds `resource`
 };
@@ -109,6 +118,8 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   WatcherState state() const { return state_.load(); }
   /// The resourceVersion the next watch would resume from ("" before the first list).
   std::string resourceVersion() const;
+  /// True while a reachability probe is in flight (the server was not answering).
+  bool probing() const { return probingPublic_.load(); }
   /// True while a retry is scheduled after a failure.
   bool backingOff() const { return backingOff_.load(); }
   /// Failures since the last event or list success (for readiness and tests).
@@ -124,6 +135,9 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   void beginInit();
   void listPage();
   void startWatch(bool initialEvents);
+  void startProbe();
+  void onProbeClosed(const std::optional<Error>& error);
+  void noteOutcome(const Error& error);
   void onWatchEvent(std::uint64_t generation, kube::WatchEvent&& event);
   void onWatchClosed(std::uint64_t generation, const std::optional<Error>& error);
   void onInitialEventsTimeout(std::uint64_t generation);
@@ -143,6 +157,7 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   const Sink sink_;
   const RandomFn random_;
   const log::Logger logger_;
+  const ServerHealthPtr health_;
 
   std::atomic<WatcherState> state_{WatcherState::kEmpty};
   std::atomic<bool> started_{false};
@@ -150,6 +165,7 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   std::atomic<bool> backingOff_{false};
   std::atomic<bool> useWatchList_;
   std::atomic<int> failures_{0};
+  std::atomic<bool> probingPublic_{false};
 
   // Strand-only state.
   Backoff backoff_;
@@ -158,6 +174,7 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   kube::WatchPtr watch_;
   std::uint64_t watchGeneration_ = 0;  // events of older watches are ignored
   std::uint64_t watchEvents_ = 0;      // events received on the current watch
+  bool probing_ = false;               // watch_ is a reachability probe, not the real watch
   SteadyTime watchStartedAt_{};
   int consecutiveGone_ = 0;
   TimerHandlePtr retryTimer_;

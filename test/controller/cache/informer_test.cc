@@ -345,3 +345,43 @@ TEST_CASE("Informer: watch-list that never sends the end bookmark falls back aft
   CHECK(f.informer->hasSynced());
   CHECK(f.events == Events{"add a@1"});
 }
+
+TEST_CASE("Informer: once the server stops answering, a non-blocking probe precedes every blocking LIST", "[cache][informer][backoff]") {
+  CacheFixture f;
+  f.transport->enqueue(fail(Error::transport("connection refused")));
+  f.start();
+  CHECK(f.lists().size() == 1);
+  CHECK(f.runNextTimer() <= 3s);
+  // Not another LIST (which would hold a pool worker for the request timeout): a probe.
+  CHECK(f.lists().size() == 1);
+  REQUIRE(f.watches().size() == 1);
+  CHECK(contains(f.watches()[0].target, "fieldSelector=metadata.name%3Drio-reachability-probe"));
+  CHECK(contains(f.watches()[0].target, "timeoutSeconds=1"));
+  CHECK(f.informer->watcher().probing());
+  f.breakStream();  // still down
+  CHECK(f.runNextTimer() <= 3s);
+  CHECK(f.lists().size() == 1);
+  CHECK(f.watches().size() == 2);
+  // The server answers: the probe ends after its second and the LIST follows at once.
+  f.transport->enqueue(200, listBody({configMap("a", "1")}, "10"));
+  f.openStream()->close();
+  f.executor->runReady();
+  CHECK(f.lists().size() == 2);
+  CHECK(f.informer->hasSynced());
+  CHECK_FALSE(f.informer->watcher().probing());
+}
+
+TEST_CASE("Informer: informers of one server share its health, so a sibling probes before its first LIST", "[cache][informer][backoff]") {
+  CacheFixture f;
+  f.options.watcher.health = std::make_shared<ServerHealth>();
+  f.options.watcher.health->noAnswer();  // another informer of this cluster just saw it go away
+  f.start();
+  CHECK(f.lists().empty());
+  REQUIRE(f.watches().size() == 1);
+  CHECK(contains(f.watches()[0].target, "rio-reachability-probe"));
+  // A probe answered with an HTTP error still proves the server is up.
+  f.transport->enqueue(200, listBody({}, "10"));
+  f.failStream(403, "Forbidden");
+  CHECK(f.lists().size() == 1);
+  CHECK_FALSE(f.options.watcher.health->suspect());
+}
