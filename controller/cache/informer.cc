@@ -13,7 +13,8 @@ std::shared_ptr<Informer> Informer::create(kube::ClientPtr client, InformerOptio
   std::weak_ptr<Informer> weak = informer;
   informer->watcher_ = Watcher::create(std::move(client), std::move(watcherOptions), strand,
                                        [weak](WatcherEvent&& event) {
-                                         if (auto self = weak.lock()) self->onWatcherEvent(std::move(event));
+                                         if (auto self = weak.lock())
+                                           self->onWatcherEvent(std::move(event));
                                        });
   return informer;
 }
@@ -123,16 +124,23 @@ void Informer::onWatcherEvent(WatcherEvent&& event) {
       auto changes = store_.replace(std::move(buffer_));
       buffer_ = Snapshot();
       if (synced_ && !changes.deleted.empty()) {
-        logger_.info("relist removed objects deleted while disconnected", {{"count", changes.deleted.size()}});
+        logger_.info("relist removed objects deleted while disconnected",
+                     {{"count", changes.deleted.size()}});
       }
       for (const auto& obj : changes.deleted) {
-        dispatch([&](EventHandler& h) { if (h.onDelete) h.onDelete(obj); });
+        dispatch([&](EventHandler& h) {
+          if (h.onDelete) h.onDelete(obj);
+        });
       }
       for (const auto& [oldObj, newObj] : changes.updated) {
-        dispatch([&](EventHandler& h) { if (h.onUpdate) h.onUpdate(oldObj, newObj); });
+        dispatch([&](EventHandler& h) {
+          if (h.onUpdate) h.onUpdate(oldObj, newObj);
+        });
       }
       for (const auto& obj : changes.added) {
-        dispatch([&](EventHandler& h) { if (h.onAdd) h.onAdd(obj); });
+        dispatch([&](EventHandler& h) {
+          if (h.onAdd) h.onAdd(obj);
+        });
       }
       markSynced();
       break;
@@ -141,16 +149,22 @@ void Informer::onWatcherEvent(WatcherEvent&& event) {
       ObjectPtr obj = std::move(event.object);
       ObjectPtr old = store_.upsert(obj);
       if (old) {
-        dispatch([&](EventHandler& h) { if (h.onUpdate) h.onUpdate(old, obj); });
+        dispatch([&](EventHandler& h) {
+          if (h.onUpdate) h.onUpdate(old, obj);
+        });
       } else {
-        dispatch([&](EventHandler& h) { if (h.onAdd) h.onAdd(obj); });
+        dispatch([&](EventHandler& h) {
+          if (h.onAdd) h.onAdd(obj);
+        });
       }
       break;
     }
     case Type::kDelete: {
       ObjectPtr obj = std::move(event.object);
       store_.erase(ObjectKey::of(*obj));
-      dispatch([&](EventHandler& h) { if (h.onDelete) h.onDelete(obj); });
+      dispatch([&](EventHandler& h) {
+        if (h.onDelete) h.onDelete(obj);
+      });
       break;
     }
   }

@@ -25,7 +25,9 @@ namespace rio::cache {
 /// Called on the informer's strand, one at a time, in order; they must be quick (typically: map to
 /// keys and add them to a workqueue) and must not call removeEventHandler() on the same informer.
 struct EventHandler {
+  /// A new object (from the watch, a relist, or the replay for a new handler).
   std::function<void(const ObjectPtr& object)> onAdd;
+  /// A changed object: the cached version before and the new one.
   std::function<void(const ObjectPtr& oldObject, const ObjectPtr& newObject)> onUpdate;
   /// `object` is the last state known: from the DELETE event, or the cached copy when the object
   /// disappeared during a relist (deleted while the watch was down).
@@ -34,7 +36,8 @@ struct EventHandler {
 using HandlerId = std::uint64_t;
 
 struct InformerOptions {
-  /// What to watch and how (resource, namespace, selectors, paging, watch-list, backoff, transform).
+  /// What to watch and how (resource, namespace, selectors, paging, watch-list, backoff,
+  /// transform).
   WatcherOptions watcher;
   /// Extra indexes on the store (e.g. {"owner", indexByLabel("example.com/owner")}).
   Indexers indexers;
@@ -47,7 +50,8 @@ struct InformerOptions {
 /// needs; its tasks hold weak references, and destroying it stops its watch.
 class Informer : public std::enable_shared_from_this<Informer> {
  public:
-  /// `client` is the cluster's REST client; `executor` the shared pool the informer's strand runs on.
+  /// `client` is the cluster's REST client; `executor` the shared pool the informer's strand runs
+  /// on.
   static std::shared_ptr<Informer> create(kube::ClientPtr client, InformerOptions options,
                                           runtime::ExecutorPtr executor);
   ~Informer();
@@ -71,10 +75,14 @@ class Informer : public std::enable_shared_from_this<Informer> {
 
   /// The cached objects (get, list, byIndex, snapshot). Thread-safe reads.
   const Store& store() const { return store_; }
+  /// store().get(key): the cached object, or null. Thread-safe, never blocks on the watcher.
   ObjectPtr get(const ObjectKey& key) const { return store_.get(key); }
 
+  /// The watched resource (for owner mappings and logs).
   const kube::Resource& resource() const { return watcher_->options().resource; }
+  /// The name used in logs.
   const std::string& name() const { return name_; }
+  /// Where the watcher's state machine is (Watching when healthy).
   WatcherState watcherState() const { return watcher_->state(); }
   /// The resourceVersion of the latest list or watch event seen.
   std::string lastSyncResourceVersion() const { return watcher_->resourceVersion(); }
@@ -85,8 +93,8 @@ class Informer : public std::enable_shared_from_this<Informer> {
   struct HandlerEntry {
     explicit HandlerEntry(EventHandler h) : handler(std::move(h)) {}
     EventHandler handler;
-    std::mutex callMu;       // held while the handler runs; removal takes it
-    bool removed = false;    // guarded by callMu
+    std::mutex callMu;        // held while the handler runs; removal takes it
+    bool removed = false;     // guarded by callMu
     bool registered = false;  // strand-only: the replay has run, changes are delivered
   };
 

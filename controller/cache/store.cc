@@ -5,7 +5,9 @@
 namespace rio::cache {
 
 IndexFunc indexByNamespace() {
-  return [](const nlohmann::json& object) { return std::vector<std::string>{ObjectKey::of(object).ns}; };
+  return [](const nlohmann::json& object) {
+    return std::vector<std::string>{ObjectKey::of(object).ns};
+  };
 }
 
 IndexFunc indexByLabel(std::string labelKey) {
@@ -36,8 +38,8 @@ std::vector<ObjectPtr> Store::list() const {
 std::vector<ObjectPtr> Store::list(std::string_view ns) const {
   std::shared_lock lock(mu_);
   std::vector<ObjectPtr> out;
-  for (auto it = objects_.lower_bound(ObjectKey{std::string(ns), ""}); it != objects_.end() && it->first.ns == ns;
-       ++it) {
+  for (auto it = objects_.lower_bound(ObjectKey{std::string(ns), ""});
+       it != objects_.end() && it->first.ns == ns; ++it) {
     out.push_back(it->second);
   }
   return out;

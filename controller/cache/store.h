@@ -42,6 +42,7 @@ using SnapshotPtr = std::shared_ptr<const Snapshot>;
 /// (the informer's strand); they take the lock only for the moment of the change.
 class Store {
  public:
+  /// An empty store maintaining `indexers`.
   explicit Store(Indexers indexers = {});
 
   /// The object with `key`, or null.
@@ -55,6 +56,7 @@ class Store {
   /// The whole content as an immutable map that never changes under the caller. O(1) until the
   /// next write; the first call after a write copies the map of pointers (not the objects).
   SnapshotPtr snapshot() const;
+  /// How many objects are cached.
   std::size_t size() const;
 
   /// Inserts or replaces the object under its key; returns the previous version, or null.

@@ -26,22 +26,30 @@ long long millis(std::chrono::nanoseconds d) {
 
 std::string_view toString(WatcherState state) {
   switch (state) {
-    case WatcherState::kEmpty: return "Empty";
-    case WatcherState::kInitListing: return "InitListing";
-    case WatcherState::kInitWatching: return "InitWatching";
-    case WatcherState::kInitListed: return "InitListed";
-    case WatcherState::kWatching: return "Watching";
-    case WatcherState::kStopped: return "Stopped";
+    case WatcherState::kEmpty:
+      return "Empty";
+    case WatcherState::kInitListing:
+      return "InitListing";
+    case WatcherState::kInitWatching:
+      return "InitWatching";
+    case WatcherState::kInitListed:
+      return "InitListed";
+    case WatcherState::kWatching:
+      return "Watching";
+    case WatcherState::kStopped:
+      return "Stopped";
   }
   return "Unknown";
 }
 
 std::shared_ptr<Watcher> Watcher::create(kube::ClientPtr client, WatcherOptions options,
                                          runtime::SerialExecutorPtr strand, Sink sink) {
-  return std::shared_ptr<Watcher>(new Watcher(std::move(client), std::move(options), std::move(strand), std::move(sink)));
+  return std::shared_ptr<Watcher>(
+      new Watcher(std::move(client), std::move(options), std::move(strand), std::move(sink)));
 }
 
-Watcher::Watcher(kube::ClientPtr client, WatcherOptions options, runtime::SerialExecutorPtr strand, Sink sink)
+Watcher::Watcher(kube::ClientPtr client, WatcherOptions options, runtime::SerialExecutorPtr strand,
+                 Sink sink)
     : client_(std::move(client)),
       options_(std::move(options)),
       strand_(std::move(strand)),
@@ -101,7 +109,8 @@ void Watcher::emit(WatcherEvent::Type type, ObjectPtr object) {
 ObjectPtr Watcher::normalize(nlohmann::json&& object) const {
   if (object.is_object()) {
     if (options_.stripManagedFields) {
-      if (auto m = object.find("metadata"); m != object.end() && m->is_object()) m->erase("managedFields");
+      if (auto m = object.find("metadata"); m != object.end() && m->is_object())
+        m->erase("managedFields");
     }
     // LIST items carry no kind/apiVersion; add them so every cached object is self-describing.
     if (!object.contains("kind")) object["kind"] = options_.resource.kind;
@@ -218,7 +227,8 @@ void Watcher::startWatch(bool initialEvents) {
   o.idleTimeout = options_.watchIdleTimeout;
   auto lo = static_cast<long long>(options_.watchTimeoutMin.count());
   auto hi = std::max(lo, static_cast<long long>(options_.watchTimeoutMax.count()));
-  o.timeoutSeconds = static_cast<int>(lo + static_cast<long long>(random_() * static_cast<double>(hi - lo + 1)));
+  o.timeoutSeconds =
+      static_cast<int>(lo + static_cast<long long>(random_() * static_cast<double>(hi - lo + 1)));
   if (*o.timeoutSeconds > hi) o.timeoutSeconds = static_cast<int>(hi);
 
   const std::uint64_t generation = ++watchGeneration_;
@@ -377,12 +387,13 @@ void Watcher::onWatchClosed(std::uint64_t generation, const std::optional<Error>
       initialEventsTimer_.reset();
     }
     if (!error) {
-      fallBackToList("the server ended the watch-list request before the initial-events-end bookmark");
+      fallBackToList(
+          "the server ended the watch-list request before the initial-events-end bookmark");
       return;
     }
     if (error->kind() == ErrorKind::kApi) {
-      fallBackToList("the server answered the watch-list request with HTTP " + std::to_string(error->code()) +
-                     " " + std::string(error->reason()));
+      fallBackToList("the server answered the watch-list request with HTTP " +
+                     std::to_string(error->code()) + " " + std::string(error->reason()));
       return;
     }
     setState(WatcherState::kEmpty);  // the partial initial state is thrown away
@@ -435,19 +446,20 @@ void Watcher::retryLater(const Error& error) {
   const bool noAnswer = serverDidNotAnswer(error);
   if (noAnswer) {
     double jitter = 0.8 + 0.4 * random_();
-    auto cap = std::chrono::nanoseconds(
-        static_cast<long long>(static_cast<double>(std::chrono::nanoseconds(options_.outageRetryInterval).count()) * jitter));
+    auto cap = std::chrono::nanoseconds(static_cast<long long>(
+        static_cast<double>(std::chrono::nanoseconds(options_.outageRetryInterval).count()) *
+        jitter));
     delay = std::min(delay, cap);
   } else if (auto ra = error.retryAfter()) {
-    delay = std::max<std::chrono::nanoseconds>(delay, std::min<std::chrono::nanoseconds>(*ra, options_.backoff.max));
+    delay = std::max<std::chrono::nanoseconds>(
+        delay, std::min<std::chrono::nanoseconds>(*ra, options_.backoff.max));
   }
-  logger_.warn("watcher failed, retrying",
-               {{"state", std::string(toString(state_.load()))},
-                {"kind", std::string(rio::toString(error.kind()))},
-                {"code", error.code()},
-                {"error", error.message()},
-                {"attempt", failures_.load()},
-                {"delay_ms", millis(delay)}});
+  logger_.warn("watcher failed, retrying", {{"state", std::string(toString(state_.load()))},
+                                            {"kind", std::string(rio::toString(error.kind()))},
+                                            {"code", error.code()},
+                                            {"error", error.message()},
+                                            {"attempt", failures_.load()},
+                                            {"delay_ms", millis(delay)}});
   backingOff_ = true;
   std::weak_ptr<Watcher> weak = weak_from_this();
   retryTimer_ = strand_->postAfter(delay, [weak] {

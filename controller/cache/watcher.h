@@ -50,6 +50,7 @@
 namespace rio::cache {
 
 enum class WatcherState { kEmpty, kInitListing, kInitWatching, kInitListed, kWatching, kStopped };
+/// "Empty", "InitListing", ... for logs.
 std::string_view toString(WatcherState state);
 
 struct WatcherEvent {
@@ -73,7 +74,8 @@ struct WatcherOptions {
   std::int64_t pageSize = 500;  // LIST page size (0 = unpaged)
   /// Use watch-list (sendInitialEvents) for the initial state instead of LIST pages.
   bool useWatchList = false;
-  /// Watch-list: fall back to LIST+WATCH when the initial-events-end bookmark has not arrived by then.
+  /// Watch-list: fall back to LIST+WATCH when the initial-events-end bookmark has not arrived by
+  /// then.
   std::chrono::milliseconds initialEventsTimeout{std::chrono::seconds(60)};
   BackoffOptions backoff{std::chrono::milliseconds(800), std::chrono::seconds(30), 2.0, 0.2,
                          std::chrono::seconds(120)};
@@ -115,6 +117,7 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   /// and is discarded; the sink is not called after the stop has been processed on the strand.
   void stop();
 
+  /// The current state (readable from any thread).
   WatcherState state() const { return state_.load(); }
   /// The resourceVersion the next watch would resume from ("" before the first list).
   std::string resourceVersion() const;
@@ -126,10 +129,12 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   int consecutiveFailures() const { return failures_.load(); }
   /// False once the server answered watch-list with an error (LIST+WATCH from then on).
   bool usingWatchList() const { return useWatchList_.load(); }
+  /// The options it was created with.
   const WatcherOptions& options() const { return options_; }
 
  private:
-  Watcher(kube::ClientPtr client, WatcherOptions options, runtime::SerialExecutorPtr strand, Sink sink);
+  Watcher(kube::ClientPtr client, WatcherOptions options, runtime::SerialExecutorPtr strand,
+          Sink sink);
 
   void step();
   void beginInit();

@@ -5,7 +5,8 @@
 
 namespace rio::runtime {
 
-Builder::Builder(std::string name, ExecutorPtr executor) : name_(std::move(name)), executor_(std::move(executor)) {}
+Builder::Builder(std::string name, ExecutorPtr executor)
+    : name_(std::move(name)), executor_(std::move(executor)) {}
 
 Builder& Builder::forInformer(cache::InformerPtr primary, std::vector<Predicate> predicates) {
   if (!primary) {
@@ -19,16 +20,19 @@ Builder& Builder::forInformer(cache::InformerPtr primary, std::vector<Predicate>
   return *this;
 }
 
-Builder& Builder::owns(cache::InformerPtr children, OwnerMapping mapping, std::vector<Predicate> predicates) {
+Builder& Builder::owns(cache::InformerPtr children, OwnerMapping mapping,
+                       std::vector<Predicate> predicates) {
   if (!children) {
     problems_.push_back("owns: the informer is null");
     return *this;
   }
-  sources_.push_back(PendingSource{std::move(children), nullptr, std::move(mapping), std::move(predicates)});
+  sources_.push_back(
+      PendingSource{std::move(children), nullptr, std::move(mapping), std::move(predicates)});
   return *this;
 }
 
-Builder& Builder::watches(cache::InformerPtr source, MapFunc map, std::vector<Predicate> predicates) {
+Builder& Builder::watches(cache::InformerPtr source, MapFunc map,
+                          std::vector<Predicate> predicates) {
   if (!source || !map) {
     problems_.push_back("watches: the informer or the mapping function is null");
     return *this;
@@ -61,7 +65,8 @@ Expected<ControllerPtr> Builder::build(ReconcilerPtr reconciler) {
   std::string name = name_;
   if (name.empty()) {
     name = primary.kind;
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
   }
   auto controller = Controller::create(name, std::move(reconciler), executor_, options_);
 
@@ -75,7 +80,8 @@ Expected<ControllerPtr> Builder::build(ReconcilerPtr reconciler) {
     if (!map) {
       map = s.owner.kind == OwnerMapping::Kind::kLabels
                 ? requestForOwnerLabels(s.owner.nameLabel, s.owner.namespaceLabel)
-                : requestForOwnerReference(primary.group, primary.kind, s.owner.controllerOnly, primary.namespaced);
+                : requestForOwnerReference(primary.group, primary.kind, s.owner.controllerOnly,
+                                           primary.namespaced);
     }
     controller->watch(s.informer, std::move(map), withFilters(std::move(s.predicates)));
   }

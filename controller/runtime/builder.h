@@ -59,12 +59,14 @@ class Builder {
   /// The primary resource: its events enqueue the object itself.
   Builder& forInformer(cache::InformerPtr primary, std::vector<Predicate> predicates = {});
   /// Children: their events enqueue their owner.
-  Builder& owns(cache::InformerPtr children, OwnerMapping mapping = OwnerMapping::byOwnerReference(),
+  Builder& owns(cache::InformerPtr children,
+                OwnerMapping mapping = OwnerMapping::byOwnerReference(),
                 std::vector<Predicate> predicates = {});
   /// Any other informer with a mapping function.
   Builder& watches(cache::InformerPtr source, MapFunc map, std::vector<Predicate> predicates = {});
   /// A predicate every event of every source must pass.
   Builder& withEventFilter(Predicate predicate);
+  /// Workers, deadline, rate limits, metrics and logger of the controller.
   Builder& withOptions(ControllerOptions options);
 
   /// The controller with its sources, not started. Errors (kInvalid): no primary, a second
@@ -74,7 +76,7 @@ class Builder {
  private:
   struct PendingSource {
     cache::InformerPtr informer;
-    MapFunc map;                // null for owns(): resolved in build()
+    MapFunc map;  // null for owns(): resolved in build()
     OwnerMapping owner;
     std::vector<Predicate> predicates;
   };

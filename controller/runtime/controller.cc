@@ -16,13 +16,14 @@ long long millis(std::chrono::nanoseconds d) {
 
 }  // namespace
 
-std::shared_ptr<Controller> Controller::create(std::string name, ReconcilerPtr reconciler, ExecutorPtr executor,
-                                               ControllerOptions options) {
-  return std::shared_ptr<Controller>(
-      new Controller(std::move(name), std::move(reconciler), std::move(executor), std::move(options)));
+std::shared_ptr<Controller> Controller::create(std::string name, ReconcilerPtr reconciler,
+                                               ExecutorPtr executor, ControllerOptions options) {
+  return std::shared_ptr<Controller>(new Controller(std::move(name), std::move(reconciler),
+                                                    std::move(executor), std::move(options)));
 }
 
-Controller::Controller(std::string name, ReconcilerPtr reconciler, ExecutorPtr executor, ControllerOptions options)
+Controller::Controller(std::string name, ReconcilerPtr reconciler, ExecutorPtr executor,
+                       ControllerOptions options)
     : name_(std::move(name)),
       reconciler_(std::move(reconciler)),
       executor_(std::move(executor)),
@@ -33,7 +34,8 @@ Controller::Controller(std::string name, ReconcilerPtr reconciler, ExecutorPtr e
       queue_([&] {
         Queue::Options q;
         q.executor = executor_;
-        q.rateLimiter = workqueue::defaultRateLimiter<Request>(executor_->clock(), options_.rateLimiter);
+        q.rateLimiter =
+            workqueue::defaultRateLimiter<Request>(executor_->clock(), options_.rateLimiter);
         if (options_.queueMetrics) q.metrics = options_.queueMetrics->forQueue(name_);
         return Queue::create(std::move(q));
       }()) {
@@ -42,7 +44,8 @@ Controller::Controller(std::string name, ReconcilerPtr reconciler, ExecutorPtr e
 
 Controller::~Controller() { stop(); }
 
-SourceId Controller::watch(cache::InformerPtr informer, MapFunc map, std::vector<Predicate> predicates) {
+SourceId Controller::watch(cache::InformerPtr informer, MapFunc map,
+                           std::vector<Predicate> predicates) {
   std::lock_guard lock(mu_);
   SourceId id = nextSource_++;
   Source& s = sources_[id];
@@ -80,7 +83,8 @@ void Controller::registerLocked(Source& source) {
     }
     enqueue(o);
   };
-  h.onUpdate = [predicates, enqueue](const cache::ObjectPtr& oldObj, const cache::ObjectPtr& newObj) {
+  h.onUpdate = [predicates, enqueue](const cache::ObjectPtr& oldObj,
+                                     const cache::ObjectPtr& newObj) {
     for (const auto& p : predicates) {
       if (!p.allowsUpdate(oldObj, newObj)) return;
     }
@@ -203,8 +207,9 @@ void Controller::reconcileOne(const Request& request) {
     running_.erase(token);
   }
   if (timeout.count() > 0 && clock_->now() >= deadline) {
-    logger.warn("reconcile finished after its deadline",
-                {{"duration_ms", static_cast<long long>(seconds * 1000)}, {"timeout_ms", millis(timeout)}});
+    logger.warn(
+        "reconcile finished after its deadline",
+        {{"duration_ms", static_cast<long long>(seconds * 1000)}, {"timeout_ms", millis(timeout)}});
   }
 
   ReconcileResultLabel label;
@@ -218,11 +223,13 @@ void Controller::reconcileOne(const Request& request) {
     if (err.isTerminal()) {
       if (metrics_) metrics_->terminalError();
       queue_->forget(request);
-      logger.error("reconcile failed terminally, not retrying",
-                   {{"error", err.error().message()}, {"kind", std::string(toString(err.error().kind()))}});
+      logger.error(
+          "reconcile failed terminally, not retrying",
+          {{"error", err.error().message()}, {"kind", std::string(toString(err.error().kind()))}});
     } else {
       queue_->addRateLimited(request);
-      logger.error(panicked ? "reconciler threw, retrying with backoff" : "reconcile failed, retrying with backoff",
+      logger.error(panicked ? "reconciler threw, retrying with backoff"
+                            : "reconcile failed, retrying with backoff",
                    {{"error", err.error().message()},
                     {"kind", std::string(toString(err.error().kind()))},
                     {"requeues", queue_->numRequeues(request)}});
@@ -231,7 +238,8 @@ void Controller::reconcileOne(const Request& request) {
     label = ReconcileResultLabel::kRequeueAfter;
     queue_->forget(request);
     queue_->addAfter(request, (*outcome)->requeueAfter);
-    logger.debug("reconcile done, re-checking later", {{"requeue_after_ms", millis((*outcome)->requeueAfter)}});
+    logger.debug("reconcile done, re-checking later",
+                 {{"requeue_after_ms", millis((*outcome)->requeueAfter)}});
   } else if ((*outcome)->requeue) {
     label = ReconcileResultLabel::kRequeue;
     queue_->addRateLimited(request);

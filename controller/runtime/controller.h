@@ -45,9 +45,9 @@ struct ControllerOptions {
   std::chrono::milliseconds reconcileTimeout{std::chrono::minutes(1)};
   /// Per-item backoff 5 ms .. 60 s combined with 10 qps / burst 100 overall.
   workqueue::RateLimiterOptions rateLimiter;
-  ControllerMetricsPtr metrics;                  // optional
-  workqueue::WorkQueueMetricsPtr queueMetrics;   // optional; the queue is named after the controller
-  log::Logger logger;                            // base fields (e.g. cluster); `controller` is added
+  ControllerMetricsPtr metrics;                 // optional
+  workqueue::WorkQueueMetricsPtr queueMetrics;  // optional; the queue is named after the controller
+  log::Logger logger;                           // base fields (e.g. cluster); `controller` is added
 };
 
 /// A source of requests: an informer, a mapping and the predicates its events must pass.
@@ -86,7 +86,9 @@ class Controller {
   /// Queues a request directly (manual triggers, tests).
   void enqueue(const Request& request) { queue_->add(request); }
 
+  /// The controller's name (metrics label, `controller` log field).
   const std::string& name() const { return name_; }
+  /// True once start() has been called.
   bool started() const { return started_.load(); }
   /// The queue, for inspection (length, requeue counts).
   const Queue& queue() const { return *queue_; }
@@ -99,7 +101,8 @@ class Controller {
     std::optional<cache::HandlerId> handler;  // set while registered
   };
 
-  Controller(std::string name, ReconcilerPtr reconciler, ExecutorPtr executor, ControllerOptions options);
+  Controller(std::string name, ReconcilerPtr reconciler, ExecutorPtr executor,
+             ControllerOptions options);
   void registerLocked(Source& source);
   void worker();
   void reconcileOne(const Request& request);

@@ -106,7 +106,8 @@ ExecutorImpl::ExecutorImpl(std::size_t threads, ClockPtr clock)
           state->cv.wait(lock);
         } else {
           auto wait = state->timers.top().when - now;
-          state->cv.wait_for(lock, std::max(wait, SteadyTime::duration(std::chrono::microseconds(50))));
+          state->cv.wait_for(lock,
+                             std::max(wait, SteadyTime::duration(std::chrono::microseconds(50))));
         }
       }
     });
@@ -189,7 +190,8 @@ TimerHandlePtr SerialExecutor::postAt(SteadyTime when, std::function<void()> fn)
 }
 
 TimerHandlePtr SerialExecutor::postAfter(std::chrono::nanoseconds delay, std::function<void()> fn) {
-  return postAt(clock()->now() + std::chrono::duration_cast<SteadyTime::duration>(delay), std::move(fn));
+  return postAt(clock()->now() + std::chrono::duration_cast<SteadyTime::duration>(delay),
+                std::move(fn));
 }
 
 bool SerialExecutor::runningInThisStrand() const { return tCurrentStrand == this; }

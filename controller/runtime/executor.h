@@ -40,7 +40,8 @@ class Executor {
 
   /// postAt(clock()->now() + delay, fn).
   TimerHandlePtr postAfter(std::chrono::nanoseconds delay, std::function<void()> fn) {
-    return postAt(clock()->now() + std::chrono::duration_cast<SteadyTime::duration>(delay), std::move(fn));
+    return postAt(clock()->now() + std::chrono::duration_cast<SteadyTime::duration>(delay),
+                  std::move(fn));
   }
 };
 using ExecutorPtr = std::shared_ptr<Executor>;
@@ -57,8 +58,11 @@ class ExecutorImpl final : public Executor {
   ExecutorImpl(const ExecutorImpl&) = delete;
   ExecutorImpl& operator=(const ExecutorImpl&) = delete;
 
+  /// See Executor::post.
   void post(std::function<void()> fn) override;
+  /// See Executor::postAt.
   TimerHandlePtr postAt(SteadyTime when, std::function<void()> fn) override;
+  /// See Executor::clock.
   const ClockPtr& clock() const override { return clock_; }
 
   /// Makes sleeping workers re-read the clock (for manual clocks in tests).
@@ -91,6 +95,7 @@ class SerialExecutor : public std::enable_shared_from_this<SerialExecutor> {
   TimerHandlePtr postAt(SteadyTime when, std::function<void()> fn);
   /// postAt(now + delay).
   TimerHandlePtr postAfter(std::chrono::nanoseconds delay, std::function<void()> fn);
+  /// The underlying executor's clock.
   const ClockPtr& clock() const { return executor_->clock(); }
   /// True while called from a task of this strand.
   bool runningInThisStrand() const;

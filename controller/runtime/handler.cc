@@ -7,7 +7,8 @@ MapFunc requestForObject() {
 }
 
 MapFunc requestForOwnerLabels(std::string nameLabel, std::string namespaceLabel) {
-  return [nameLabel = std::move(nameLabel), namespaceLabel = std::move(namespaceLabel)](const cache::ObjectPtr& o) {
+  return [nameLabel = std::move(nameLabel),
+          namespaceLabel = std::move(namespaceLabel)](const cache::ObjectPtr& o) {
     const std::string* name = cache::labelOf(*o, nameLabel);
     if (!name || name->empty()) return std::vector<Request>{};
     std::string ns;

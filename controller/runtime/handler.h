@@ -27,7 +27,7 @@ MapFunc requestForOwnerLabels(std::string nameLabel, std::string namespaceLabel 
 /// The owner named by the child's metadata.ownerReferences with this API group ("" = core) and
 /// kind; with `controllerOnly`, only the reference marked `controller: true`. The owner is in the
 /// child's namespace, or cluster-scoped when `ownerNamespaced` is false.
-MapFunc requestForOwnerReference(std::string ownerGroup, std::string ownerKind, bool controllerOnly = true,
-                                 bool ownerNamespaced = true);
+MapFunc requestForOwnerReference(std::string ownerGroup, std::string ownerKind,
+                                 bool controllerOnly = true, bool ownerNamespaced = true);
 
 }  // namespace rio::runtime

@@ -10,10 +10,14 @@ namespace rio::runtime {
 
 std::string_view toString(ReconcileResultLabel label) {
   switch (label) {
-    case ReconcileResultLabel::kSuccess: return "success";
-    case ReconcileResultLabel::kError: return "error";
-    case ReconcileResultLabel::kRequeue: return "requeue";
-    case ReconcileResultLabel::kRequeueAfter: return "requeue_after";
+    case ReconcileResultLabel::kSuccess:
+      return "success";
+    case ReconcileResultLabel::kError:
+      return "error";
+    case ReconcileResultLabel::kRequeue:
+      return "requeue";
+    case ReconcileResultLabel::kRequeueAfter:
+      return "requeue_after";
   }
   return "error";
 }
@@ -63,12 +67,12 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
 std::shared_ptr<ControllerSeries> ControllerMetrics::forController(const std::string& controller) {
   // controller-runtime's buckets for reconcile_time_seconds.
   static const prometheus::Histogram::BucketBoundaries kBuckets{
-      0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
-      1.25,  1.5,  1.75,  2.0,  2.5, 3.0,  3.5, 4.0,  4.5, 5,    6,   7,    8,   9,   10,  15,  20,  25,
-      30,    40,   50,    60};
+      0.005, 0.01, 0.025, 0.05, 0.1,  0.15, 0.2,  0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6,
+      0.7,   0.8,  0.9,   1.0,  1.25, 1.5,  1.75, 2.0,  2.5, 3.0,  3.5, 4.0,  4.5, 5,
+      6,     7,    8,     9,    10,   15,   20,   25,   30,  40,   50,  60};
   auto s = std::shared_ptr<ControllerSeries>(new ControllerSeries());
-  for (auto r : {ReconcileResultLabel::kSuccess, ReconcileResultLabel::kError, ReconcileResultLabel::kRequeue,
-                 ReconcileResultLabel::kRequeueAfter}) {
+  for (auto r : {ReconcileResultLabel::kSuccess, ReconcileResultLabel::kError,
+                 ReconcileResultLabel::kRequeue, ReconcileResultLabel::kRequeueAfter}) {
     s->total_[static_cast<int>(r)] =
         &families_->total.Add({{"controller", controller}, {"result", std::string(toString(r))}});
   }

@@ -18,6 +18,7 @@ namespace rio::runtime {
 
 /// The `result` label values of controller_runtime_reconcile_total.
 enum class ReconcileResultLabel { kSuccess, kError, kRequeue, kRequeueAfter };
+/// "success", "error", "requeue", "requeue_after".
 std::string_view toString(ReconcileResultLabel label);
 
 class ControllerSeries;
@@ -27,6 +28,7 @@ class ControllerSeries;
 /// ControllerSeries made from it.
 class ControllerMetrics {
  public:
+  /// Registers the families in `registry` (registering twice returns the same families).
   explicit ControllerMetrics(prometheus::Registry& registry);
   /// The series of one controller, every label value created at zero now. `controller` must be
   /// bounded (a controller name).
@@ -38,6 +40,7 @@ class ControllerMetrics {
 };
 using ControllerMetricsPtr = std::shared_ptr<ControllerMetrics>;
 
+/// Makes the shared families for `registry`.
 ControllerMetricsPtr makeControllerMetrics(prometheus::Registry& registry);
 
 /// The series of one controller. Thread-safe.
@@ -47,10 +50,15 @@ class ControllerSeries {
   void reconciled(ReconcileResultLabel result, double seconds);
   /// reconcile_errors_total (every error, terminal or not, and every panic).
   void error();
+  /// terminal_reconcile_errors_total.
   void terminalError();
+  /// reconcile_panics_total (an exception escaped the reconciler).
   void panic();
+  /// active_workers + 1 (a reconcile started).
   void workerStarted();
+  /// active_workers - 1.
   void workerFinished();
+  /// max_concurrent_reconciles.
   void setMaxConcurrentReconciles(int n);
 
  private:

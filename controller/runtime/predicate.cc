@@ -11,7 +11,8 @@ const nlohmann::json& metadataField(const nlohmann::json& object, const char* fi
   return f == m->end() ? kNull : *f;
 }
 
-Predicate onUpdateOnly(std::function<bool(const cache::ObjectPtr&, const cache::ObjectPtr&)> update) {
+Predicate onUpdateOnly(
+    std::function<bool(const cache::ObjectPtr&, const cache::ObjectPtr&)> update) {
   Predicate p;
   p.update = std::move(update);
   return p;
@@ -42,15 +43,18 @@ Predicate fromFunction(std::function<bool(const nlohmann::json&)> fn) {
 Predicate anyOf(std::vector<Predicate> ps) {
   Predicate p;
   p.create = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps) if (q.allowsCreate(o)) return true;
+    for (const auto& q : ps)
+      if (q.allowsCreate(o)) return true;
     return ps.empty();
   };
   p.update = [ps](const cache::ObjectPtr& a, const cache::ObjectPtr& b) {
-    for (const auto& q : ps) if (q.allowsUpdate(a, b)) return true;
+    for (const auto& q : ps)
+      if (q.allowsUpdate(a, b)) return true;
     return ps.empty();
   };
   p.del = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps) if (q.allowsDelete(o)) return true;
+    for (const auto& q : ps)
+      if (q.allowsDelete(o)) return true;
     return ps.empty();
   };
   return p;
@@ -59,15 +63,18 @@ Predicate anyOf(std::vector<Predicate> ps) {
 Predicate allOf(std::vector<Predicate> ps) {
   Predicate p;
   p.create = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps) if (!q.allowsCreate(o)) return false;
+    for (const auto& q : ps)
+      if (!q.allowsCreate(o)) return false;
     return true;
   };
   p.update = [ps](const cache::ObjectPtr& a, const cache::ObjectPtr& b) {
-    for (const auto& q : ps) if (!q.allowsUpdate(a, b)) return false;
+    for (const auto& q : ps)
+      if (!q.allowsUpdate(a, b)) return false;
     return true;
   };
   p.del = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps) if (!q.allowsDelete(o)) return false;
+    for (const auto& q : ps)
+      if (!q.allowsDelete(o)) return false;
     return true;
   };
   return p;

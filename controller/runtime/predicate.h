@@ -13,12 +13,15 @@ namespace rio::runtime {
 /// Thread-safety: called on informer strands, possibly concurrently for different informers;
 /// the functions must be pure.
 struct Predicate {
-  std::function<bool(const cache::ObjectPtr& object)> create;
+  std::function<bool(const cache::ObjectPtr& object)> create;  // null: pass
   std::function<bool(const cache::ObjectPtr& oldObject, const cache::ObjectPtr& newObject)> update;
   std::function<bool(const cache::ObjectPtr& object)> del;
 
+  /// Whether each kind of event passes (an unset function passes everything).
   bool allowsCreate(const cache::ObjectPtr& o) const { return !create || create(o); }
-  bool allowsUpdate(const cache::ObjectPtr& a, const cache::ObjectPtr& b) const { return !update || update(a, b); }
+  bool allowsUpdate(const cache::ObjectPtr& a, const cache::ObjectPtr& b) const {
+    return !update || update(a, b);
+  }
   bool allowsDelete(const cache::ObjectPtr& o) const { return !del || del(o); }
 };
 

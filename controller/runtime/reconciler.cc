@@ -24,6 +24,8 @@ class FuncReconciler final : public Reconciler {
 
 }  // namespace
 
-ReconcilerPtr reconcilerFunc(ReconcileFunc fn) { return std::make_shared<FuncReconciler>(std::move(fn)); }
+ReconcilerPtr reconcilerFunc(ReconcileFunc fn) {
+  return std::make_shared<FuncReconciler>(std::move(fn));
+}
 
 }  // namespace rio::runtime

@@ -48,8 +48,11 @@ struct Result {
   /// Run again after this long (a scheduled re-check); wins over `requeue` and resets the backoff.
   std::chrono::milliseconds requeueAfter{0};
 
+  /// Converged: nothing more until the next event.
   static Result done() { return {}; }
+  /// Converged for now; check again after `d` (e.g. to renew a credential before it expires).
   static Result after(std::chrono::milliseconds d) { return {false, d}; }
+  /// Not done yet (e.g. waiting for a remote rollout): run again with backoff, not an error.
   static Result withBackoff() { return {true, {}}; }
 };
 
@@ -57,9 +60,13 @@ struct Result {
 /// cannot be reconciled as it is — e.g. a bad spec; no retry until the object changes).
 class ReconcileError {
  public:
+  /// Worth retrying (network, API server, conflict): per-item backoff.
   static ReconcileError retryable(Error error) { return ReconcileError(std::move(error), false); }
+  /// Retrying cannot help until the object changes (report it in a condition and an event).
   static ReconcileError terminal(Error error) { return ReconcileError(std::move(error), true); }
+  /// True for terminal errors.
   bool isTerminal() const { return terminal_; }
+  /// What went wrong (its message is logged; it must not contain secret data).
   const Error& error() const { return error_; }
 
  private:
@@ -82,7 +89,9 @@ inline tl::unexpected<ReconcileError> terminal(Error error) {
 /// Cancellation shared between a running reconcile and the controller (deadline, shutdown).
 class CancellationToken {
  public:
+  /// Requests cancellation. Thread-safe, idempotent.
   void cancel() { cancelled_.store(true); }
+  /// True once cancel() was called. Thread-safe.
   bool cancelled() const { return cancelled_.load(); }
 
  private:
@@ -115,6 +124,7 @@ class ReconcileContext {
   /// True once the deadline passed or the controller is stopping: wrap up and return (the
   /// reconcile is not interrupted; long loops and waits should check this).
   bool cancelled() const { return token_->cancelled() || clock_->now() >= deadline_; }
+  /// The controller's clock (for durations the reconciler measures).
   const ClockPtr& clock() const { return clock_; }
 
  private:
@@ -133,6 +143,7 @@ class ReconcileContext {
 class Reconciler {
  public:
   virtual ~Reconciler() = default;
+  /// Brings the world in line with the object named by `request` (which may no longer exist).
   virtual ReconcileOutcome reconcile(const ReconcileContext& ctx, const Request& request) = 0;
 };
 using ReconcilerPtr = std::shared_ptr<Reconciler>;

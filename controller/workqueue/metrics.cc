@@ -31,7 +31,10 @@ struct WorkQueueMetrics::Families {
 
 WorkQueueMetrics::WorkQueueMetrics(prometheus::Registry& registry)
     : families_(std::make_shared<Families>(Families{
-          prometheus::BuildGauge().Name("workqueue_depth").Help("Current depth of workqueue").Register(registry),
+          prometheus::BuildGauge()
+              .Name("workqueue_depth")
+              .Help("Current depth of workqueue")
+              .Register(registry),
           prometheus::BuildCounter()
               .Name("workqueue_adds_total")
               .Help("Total number of adds handled by workqueue")
@@ -50,13 +53,15 @@ WorkQueueMetrics::WorkQueueMetrics(prometheus::Registry& registry)
               .Register(registry),
           prometheus::BuildGauge()
               .Name("workqueue_unfinished_work_seconds")
-              .Help("How many seconds of work has been done that is in progress and hasn't been "
-                    "observed by work_duration. Large values indicate stuck threads. One can deduce "
-                    "the number of stuck threads by observing the rate at which this increases.")
+              .Help(
+                  "How many seconds of work has been done that is in progress and hasn't been "
+                  "observed by work_duration. Large values indicate stuck threads. One can deduce "
+                  "the number of stuck threads by observing the rate at which this increases.")
               .Register(registry),
           prometheus::BuildGauge()
               .Name("workqueue_longest_running_processor_seconds")
-              .Help("How many seconds has the longest running processor for workqueue been running.")
+              .Help(
+                  "How many seconds has the longest running processor for workqueue been running.")
               .Register(registry),
       })) {}
 

@@ -21,6 +21,7 @@ class QueueMetrics;
 /// series and must outlive this object and every QueueMetrics made from it.
 class WorkQueueMetrics {
  public:
+  /// Registers the families in `registry` (registering twice returns the same families).
   explicit WorkQueueMetrics(prometheus::Registry& registry);
   /// The series of one queue, created (at zero) now. `name` must be bounded (a controller name,
   /// never an object name).

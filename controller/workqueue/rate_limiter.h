@@ -38,6 +38,7 @@ using RateLimiterPtr = std::unique_ptr<RateLimiter<T, Hash>>;
 template <class T, class Hash = std::hash<T>>
 class ItemExponentialRateLimiter final : public RateLimiter<T, Hash> {
  public:
+  /// Delays base, 2*base, 4*base ... up to max per item.
   ItemExponentialRateLimiter(std::chrono::milliseconds base, std::chrono::milliseconds max)
       : base_(base), max_(max) {}
 
@@ -67,7 +68,9 @@ class ItemExponentialRateLimiter final : public RateLimiter<T, Hash> {
 template <class T, class Hash = std::hash<T>>
 class BucketRateLimiter final : public RateLimiter<T, Hash> {
  public:
-  BucketRateLimiter(double qps, int burst, ClockPtr clock) : bucket_(qps, burst, std::move(clock)) {}
+  /// `qps` tokens per second, up to `burst` saved; qps <= 0: no limit.
+  BucketRateLimiter(double qps, int burst, ClockPtr clock)
+      : bucket_(qps, burst, std::move(clock)) {}
   std::chrono::nanoseconds when(const T&) override { return bucket_.reserve(); }
   void forget(const T&) override {}
   int numRequeues(const T&) const override { return 0; }
@@ -80,7 +83,9 @@ class BucketRateLimiter final : public RateLimiter<T, Hash> {
 template <class T, class Hash = std::hash<T>>
 class MaxOfRateLimiter final : public RateLimiter<T, Hash> {
  public:
-  explicit MaxOfRateLimiter(std::vector<RateLimiterPtr<T, Hash>> limiters) : limiters_(std::move(limiters)) {}
+  /// Takes ownership of `limiters`.
+  explicit MaxOfRateLimiter(std::vector<RateLimiterPtr<T, Hash>> limiters)
+      : limiters_(std::move(limiters)) {}
   std::chrono::nanoseconds when(const T& item) override {
     std::chrono::nanoseconds longest{0};
     for (auto& l : limiters_) longest = std::max(longest, l->when(item));
@@ -110,8 +115,10 @@ struct RateLimiterOptions {
 template <class T, class Hash = std::hash<T>>
 RateLimiterPtr<T, Hash> defaultRateLimiter(ClockPtr clock, RateLimiterOptions options = {}) {
   std::vector<RateLimiterPtr<T, Hash>> limiters;
-  limiters.push_back(std::make_unique<ItemExponentialRateLimiter<T, Hash>>(options.baseDelay, options.maxDelay));
-  limiters.push_back(std::make_unique<BucketRateLimiter<T, Hash>>(options.qps, options.burst, std::move(clock)));
+  limiters.push_back(
+      std::make_unique<ItemExponentialRateLimiter<T, Hash>>(options.baseDelay, options.maxDelay));
+  limiters.push_back(
+      std::make_unique<BucketRateLimiter<T, Hash>>(options.qps, options.burst, std::move(clock)));
   return std::make_unique<MaxOfRateLimiter<T, Hash>>(std::move(limiters));
 }
 

@@ -177,6 +177,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     drained_.wait(lock, [&] { return processing_.empty(); });
   }
 
+  /// True once shutDown() was called.
   bool shuttingDown() const {
     std::lock_guard lock(mu_);
     return shuttingDown_;
@@ -209,7 +210,8 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
   explicit WorkQueue(Options options)
       : executor_(std::move(options.executor)),
         clock_(executor_->clock()),
-        limiter_(options.rateLimiter ? std::move(options.rateLimiter) : defaultRateLimiter<T, Hash>(clock_)),
+        limiter_(options.rateLimiter ? std::move(options.rateLimiter)
+                                     : defaultRateLimiter<T, Hash>(clock_)),
         metrics_(std::move(options.metrics)),
         metricsPeriod_(options.metricsUpdatePeriod) {}
 
@@ -276,14 +278,14 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
   const QueueMetricsPtr metrics_;
   const std::chrono::milliseconds metricsPeriod_;
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;            // guards everything below
   std::condition_variable cv_;       // an item was queued, or shutdown
   std::condition_variable drained_;  // processing_ became empty
   std::deque<T> queue_;
-  std::unordered_set<T, Hash> dirty_;                     // queued or re-added while processing
-  std::unordered_map<T, SteadyTime, Hash> processing_;    // handed out -> when
-  std::unordered_map<T, SteadyTime, Hash> addedAt_;       // dirty -> when (metrics only)
-  std::unordered_map<T, SteadyTime, Hash> waiting_;       // delayed -> earliest time
+  std::unordered_set<T, Hash> dirty_;                   // queued or re-added while processing
+  std::unordered_map<T, SteadyTime, Hash> processing_;  // handed out -> when
+  std::unordered_map<T, SteadyTime, Hash> addedAt_;     // dirty -> when (metrics only)
+  std::unordered_map<T, SteadyTime, Hash> waiting_;     // delayed -> earliest time
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> heap_;
   std::uint64_t seq_ = 0;
   TimerHandlePtr timer_;  // armed at armedAt_ while heap_ is not empty

@@ -19,12 +19,17 @@ using Json = nlohmann::json;
 
 inline Json configMap(const std::string& name, const std::string& rv, Json labels = Json::object(),
                       const std::string& ns = "demo") {
-  return Json{{"metadata", {{"name", name}, {"namespace", ns}, {"resourceVersion", rv}, {"labels", labels}}},
+  return Json{{"metadata",
+               {{"name", name}, {"namespace", ns}, {"resourceVersion", rv}, {"labels", labels}}},
               {"data", {{"k", rv}}}};
 }
 
-inline std::string listBody(const std::vector<Json>& items, const std::string& rv, const std::string& cont = "") {
-  Json list{{"kind", "ConfigMapList"}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", rv}}}, {"items", items}};
+inline std::string listBody(const std::vector<Json>& items, const std::string& rv,
+                            const std::string& cont = "") {
+  Json list{{"kind", "ConfigMapList"},
+            {"apiVersion", "v1"},
+            {"metadata", {{"resourceVersion", rv}}},
+            {"items", items}};
   if (!cont.empty()) list["metadata"]["continue"] = cont;
   return list.dump();
 }
@@ -39,9 +44,10 @@ inline std::string bookmarkLine(const std::string& rv, bool initialEventsEnd = f
   return eventLine("BOOKMARK", object);
 }
 
-inline std::string statusBody(int code, const std::string& reason, const std::string& message = "failed") {
-  return Json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"code", code},
-              {"reason", reason}, {"message", message}}
+inline std::string statusBody(int code, const std::string& reason,
+                              const std::string& message = "failed") {
+  return Json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+              {"code", code},     {"reason", reason},   {"message", message}}
       .dump();
 }
 

@@ -22,7 +22,8 @@ namespace {
 // An informer that has listed a@1, b@1, c@1 (rv 100) and is watching from 100.
 struct Synced : CacheFixture {
   Synced() {
-    transport->enqueue(200, listBody({configMap("a", "1"), configMap("b", "1"), configMap("c", "1")}, "100"));
+    transport->enqueue(
+        200, listBody({configMap("a", "1"), configMap("b", "1"), configMap("c", "1")}, "100"));
     start();
     openStream();
     events.clear();
@@ -35,7 +36,10 @@ const std::string kGone =
 
 }  // namespace
 
-TEST_CASE("Informer: a paged initial list fills the store, then the watch starts from the list's resourceVersion", "[cache][informer]") {
+TEST_CASE(
+    "Informer: a paged initial list fills the store, then the watch starts from the list's "
+    "resourceVersion",
+    "[cache][informer]") {
   CacheFixture f;
   f.transport->enqueue(200, listBody({configMap("a", "1"), configMap("b", "2")}, "90", "page-2"));
   f.transport->enqueue(200, listBody({configMap("c", "3")}, "105"));
@@ -71,7 +75,8 @@ TEST_CASE("Informer: hasSynced stays false until the last page has arrived", "[c
   CHECK(f.informer->store().size() == 2);
 }
 
-TEST_CASE("Informer: watch events update the store and reach handlers with old and new objects", "[cache][informer]") {
+TEST_CASE("Informer: watch events update the store and reach handlers with old and new objects",
+          "[cache][informer]") {
   Synced f;
   f.send(eventLine("ADDED", configMap("d", "101")));
   f.send(eventLine("MODIFIED", configMap("a", "102")));
@@ -83,16 +88,23 @@ TEST_CASE("Informer: watch events update the store and reach handlers with old a
   CHECK(f.informer->lastSyncResourceVersion() == "103");
 }
 
-TEST_CASE("Informer: watch callbacks only hand events to the strand; the store changes when the strand runs", "[cache][informer]") {
+TEST_CASE(
+    "Informer: watch callbacks only hand events to the strand; the store changes when the strand "
+    "runs",
+    "[cache][informer]") {
   Synced f;
-  f.transport->lastStream()->data(eventLine("ADDED", configMap("d", "101")));  // the I/O thread's part
+  f.transport->lastStream()->data(
+      eventLine("ADDED", configMap("d", "101")));  // the I/O thread's part
   CHECK(f.events.empty());
   CHECK_FALSE(f.informer->get({"demo", "d"}));
   f.executor->runReady();  // the shared pool's part
   CHECK(f.events == Events{"add d@101"});
 }
 
-TEST_CASE("Informer: a bookmark moves the resourceVersion without an event, and a reconnect resumes from it", "[cache][informer]") {
+TEST_CASE(
+    "Informer: a bookmark moves the resourceVersion without an event, and a reconnect resumes from "
+    "it",
+    "[cache][informer]") {
   Synced f;
   f.send(bookmarkLine("250"));
   CHECK(f.events.empty());
@@ -105,7 +117,10 @@ TEST_CASE("Informer: a bookmark moves the resourceVersion without an event, and 
   CHECK(f.lists().size() == 1);  // no relist for a disconnect
 }
 
-TEST_CASE("Informer: a server that ends the watch normally is watched again at once from the last resourceVersion", "[cache][informer]") {
+TEST_CASE(
+    "Informer: a server that ends the watch normally is watched again at once from the last "
+    "resourceVersion",
+    "[cache][informer]") {
   Synced f;
   f.send(eventLine("ADDED", configMap("d", "101")));
   f.transport->lastStream()->close();
@@ -115,11 +130,15 @@ TEST_CASE("Informer: a server that ends the watch normally is watched again at o
   CHECK_FALSE(f.informer->watcher().backingOff());
 }
 
-TEST_CASE("Informer: 410 Gone mid-stream relists, and objects deleted while disconnected are deleted from the store", "[cache][informer]") {
+TEST_CASE(
+    "Informer: 410 Gone mid-stream relists, and objects deleted while disconnected are deleted "
+    "from the store",
+    "[cache][informer]") {
   Synced f;
   auto before = f.informer->store().snapshot();
   // While we were away: b was deleted, a modified, c untouched, e created.
-  f.transport->enqueue(200, listBody({configMap("a", "7"), configMap("c", "1"), configMap("e", "8")}, "300"));
+  f.transport->enqueue(
+      200, listBody({configMap("a", "7"), configMap("c", "1"), configMap("e", "8")}, "300"));
   f.send(kGone);
 
   REQUIRE(f.lists().size() == 2);
@@ -133,10 +152,12 @@ TEST_CASE("Informer: 410 Gone mid-stream relists, and objects deleted while disc
   CHECK(before->count({"demo", "b"}) == 1);
 }
 
-TEST_CASE("Informer: an expired continue token restarts the list from the first page", "[cache][informer]") {
+TEST_CASE("Informer: an expired continue token restarts the list from the first page",
+          "[cache][informer]") {
   CacheFixture f;
   f.transport->enqueue(200, listBody({configMap("a", "1")}, "90", "page-2"));
-  f.transport->enqueue(410, statusBody(410, "Expired", "The provided continue parameter is too old"));
+  f.transport->enqueue(410,
+                       statusBody(410, "Expired", "The provided continue parameter is too old"));
   f.transport->enqueue(200, listBody({configMap("b", "2")}, "120"));
   f.start();
   auto lists = f.lists();
@@ -147,24 +168,29 @@ TEST_CASE("Informer: an expired continue token restarts the list from the first 
   CHECK(f.events == Events{"add b@2"});
 }
 
-TEST_CASE("Informer: failures the server answers back off 0.8 s doubling to 30 s, and honour Retry-After", "[cache][informer][backoff]") {
+TEST_CASE(
+    "Informer: failures the server answers back off 0.8 s doubling to 30 s, and honour Retry-After",
+    "[cache][informer][backoff]") {
   CacheFixture f;
   for (int i = 0; i < 8; ++i) f.transport->enqueue(503, statusBody(503, "ServiceUnavailable"));
   f.start();
   std::vector<std::chrono::milliseconds> delays;
   for (int i = 0; i < 7; ++i) delays.push_back(f.runNextTimer());
-  CHECK(delays == std::vector<std::chrono::milliseconds>{800ms, 1600ms, 3200ms, 6400ms, 12800ms, 25600ms, 30000ms});
+  CHECK(delays == std::vector<std::chrono::milliseconds>{800ms, 1600ms, 3200ms, 6400ms, 12800ms,
+                                                         25600ms, 30000ms});
   CHECK(f.informer->watcher().consecutiveFailures() == 8);
   CHECK_FALSE(f.informer->hasSynced());
 
   // A 429 with Retry-After longer than the current backoff waits as long as the server asked.
   CacheFixture g;
-  g.transport->enqueue(http::Response{429, {{"Retry-After", "7"}}, statusBody(429, "TooManyRequests")});
+  g.transport->enqueue(
+      http::Response{429, {{"Retry-After", "7"}}, statusBody(429, "TooManyRequests")});
   g.start();
   CHECK(g.runNextTimer() == 7000ms);
 }
 
-TEST_CASE("Informer: the backoff starts over after a healthy period, not after a short recovery", "[cache][informer][backoff]") {
+TEST_CASE("Informer: the backoff starts over after a healthy period, not after a short recovery",
+          "[cache][informer][backoff]") {
   Synced f;
   f.failStream(500, "InternalError");
   CHECK(f.runNextTimer() == 800ms);
@@ -181,7 +207,9 @@ TEST_CASE("Informer: the backoff starts over after a healthy period, not after a
   CHECK(f.runNextTimer() == 800ms);
 }
 
-TEST_CASE("Informer: after a long outage the watch is back within 5 s of the server answering again", "[cache][informer][backoff]") {
+TEST_CASE(
+    "Informer: after a long outage the watch is back within 5 s of the server answering again",
+    "[cache][informer][backoff]") {
   Synced f;
   f.send(eventLine("ADDED", configMap("d", "101")));
   f.breakStream();
@@ -216,7 +244,8 @@ TEST_CASE("Informer: after a long outage the watch is back within 5 s of the ser
   CHECK_FALSE(f.informer->watcher().backingOff());
 }
 
-TEST_CASE("Informer: namespace, label and field selectors go into list and watch requests", "[cache][informer]") {
+TEST_CASE("Informer: namespace, label and field selectors go into list and watch requests",
+          "[cache][informer]") {
   CacheFixture f;
   f.options.watcher.labelSelector = "app=x";
   f.options.watcher.fieldSelector = "metadata.name=a";
@@ -224,9 +253,11 @@ TEST_CASE("Informer: namespace, label and field selectors go into list and watch
   f.transport->enqueue(200, listBody({}, "1"));
   f.start();
   CHECK(f.lists().at(0).target ==
-        "/api/v1/namespaces/demo/configmaps?labelSelector=app%3Dx&fieldSelector=metadata.name%3Da&limit=50");
+        "/api/v1/namespaces/demo/"
+        "configmaps?labelSelector=app%3Dx&fieldSelector=metadata.name%3Da&limit=50");
   CHECK(contains(f.watches().at(0).target, "/api/v1/namespaces/demo/configmaps?watch=1"));
-  CHECK(contains(f.watches().at(0).target, "labelSelector=app%3Dx&fieldSelector=metadata.name%3Da"));
+  CHECK(
+      contains(f.watches().at(0).target, "labelSelector=app%3Dx&fieldSelector=metadata.name%3Da"));
 
   CacheFixture all;
   all.options.watcher.ns = "";
@@ -235,10 +266,12 @@ TEST_CASE("Informer: namespace, label and field selectors go into list and watch
   CHECK(all.lists().at(0).target == "/api/v1/configmaps?limit=500");
 }
 
-TEST_CASE("Informer: managedFields are stripped and list items get kind and apiVersion", "[cache][informer]") {
+TEST_CASE("Informer: managedFields are stripped and list items get kind and apiVersion",
+          "[cache][informer]") {
   CacheFixture f;
   Json withFields = configMap("a", "1");
-  withFields["metadata"]["managedFields"] = Json::array({{{"manager", "kubectl"}, {"operation", "Apply"}}});
+  withFields["metadata"]["managedFields"] =
+      Json::array({{{"manager", "kubectl"}, {"operation", "Apply"}}});
   f.transport->enqueue(200, listBody({withFields}, "10"));
   f.start();
   auto a = f.informer->get({"demo", "a"});
@@ -261,12 +294,17 @@ TEST_CASE("Informer: indexers follow watch changes", "[cache][informer]") {
   CHECK(f.informer->store().byIndex("owner", "o2").size() == 1);
 }
 
-TEST_CASE("Informer: a handler added after sync first gets the cached objects, and a removed one gets nothing more", "[cache][informer]") {
+TEST_CASE(
+    "Informer: a handler added after sync first gets the cached objects, and a removed one gets "
+    "nothing more",
+    "[cache][informer]") {
   Synced f;
   std::vector<std::string> late;
   EventHandler h;
   h.onAdd = [&](const ObjectPtr& o) { late.push_back("add " + CacheFixture::describe(o)); };
-  h.onUpdate = [&](const ObjectPtr&, const ObjectPtr& o) { late.push_back("update " + CacheFixture::describe(o)); };
+  h.onUpdate = [&](const ObjectPtr&, const ObjectPtr& o) {
+    late.push_back("update " + CacheFixture::describe(o));
+  };
   auto id = f.informer->addEventHandler(h);
   f.executor->runReady();
   f.send(eventLine("MODIFIED", configMap("a", "101")));
@@ -291,12 +329,16 @@ TEST_CASE("Informer: stop ends the watch and no handler runs afterwards", "[cach
   CHECK(f.informer->store().size() == 3);  // the cache keeps what it had
 }
 
-TEST_CASE("Informer: watch-list syncs from initial events and the initial-events-end bookmark, without a LIST", "[cache][informer][watchlist]") {
+TEST_CASE(
+    "Informer: watch-list syncs from initial events and the initial-events-end bookmark, without a "
+    "LIST",
+    "[cache][informer][watchlist]") {
   CacheFixture f;
   f.options.watcher.useWatchList = true;
   f.start();
   REQUIRE(f.watches().size() == 1);
-  CHECK(contains(f.watches()[0].target, "sendInitialEvents=true&resourceVersionMatch=NotOlderThan"));
+  CHECK(
+      contains(f.watches()[0].target, "sendInitialEvents=true&resourceVersionMatch=NotOlderThan"));
   f.openStream();
   f.send(eventLine("ADDED", configMap("a", "5")));
   f.send(eventLine("ADDED", configMap("b", "6")));
@@ -313,7 +355,8 @@ TEST_CASE("Informer: watch-list syncs from initial events and the initial-events
   CHECK(f.informer->lastSyncResourceVersion() == "51");
 }
 
-TEST_CASE("Informer: watch-list answered with an error falls back to LIST and WATCH", "[cache][informer][watchlist]") {
+TEST_CASE("Informer: watch-list answered with an error falls back to LIST and WATCH",
+          "[cache][informer][watchlist]") {
   CacheFixture f;
   f.options.watcher.useWatchList = true;
   f.transport->enqueue(200, listBody({configMap("a", "1")}, "20"));
@@ -332,7 +375,8 @@ TEST_CASE("Informer: watch-list answered with an error falls back to LIST and WA
   CHECK(f.lists().size() == 2);
 }
 
-TEST_CASE("Informer: watch-list that never sends the end bookmark falls back after the timeout", "[cache][informer][watchlist]") {
+TEST_CASE("Informer: watch-list that never sends the end bookmark falls back after the timeout",
+          "[cache][informer][watchlist]") {
   CacheFixture f;
   f.options.watcher.useWatchList = true;
   f.options.watcher.initialEventsTimeout = 30s;
@@ -346,7 +390,9 @@ TEST_CASE("Informer: watch-list that never sends the end bookmark falls back aft
   CHECK(f.events == Events{"add a@1"});
 }
 
-TEST_CASE("Informer: once the server stops answering, a non-blocking probe precedes every blocking LIST", "[cache][informer][backoff]") {
+TEST_CASE(
+    "Informer: once the server stops answering, a non-blocking probe precedes every blocking LIST",
+    "[cache][informer][backoff]") {
   CacheFixture f;
   f.transport->enqueue(fail(Error::transport("connection refused")));
   f.start();
@@ -371,7 +417,9 @@ TEST_CASE("Informer: once the server stops answering, a non-blocking probe prece
   CHECK_FALSE(f.informer->watcher().probing());
 }
 
-TEST_CASE("Informer: informers of one server share its health, so a sibling probes before its first LIST", "[cache][informer][backoff]") {
+TEST_CASE(
+    "Informer: informers of one server share its health, so a sibling probes before its first LIST",
+    "[cache][informer][backoff]") {
   CacheFixture f;
   f.options.watcher.health = std::make_shared<ServerHealth>();
   f.options.watcher.health->noAnswer();  // another informer of this cluster just saw it go away

@@ -8,9 +8,11 @@ using Json = nlohmann::json;
 
 namespace {
 
-ObjectPtr obj(const std::string& ns, const std::string& name, const std::string& rv, Json labels = Json::object()) {
-  return std::make_shared<const Json>(Json{
-      {"metadata", {{"namespace", ns}, {"name", name}, {"resourceVersion", rv}, {"labels", labels}}}});
+ObjectPtr obj(const std::string& ns, const std::string& name, const std::string& rv,
+              Json labels = Json::object()) {
+  return std::make_shared<const Json>(
+      Json{{"metadata",
+            {{"namespace", ns}, {"name", name}, {"resourceVersion", rv}, {"labels", labels}}}});
 }
 
 std::vector<std::string> names(const std::vector<ObjectPtr>& objects) {
@@ -35,7 +37,8 @@ TEST_CASE("Store: get, list and list by namespace", "[cache][store]") {
   CHECK(store.list("c").empty());
 }
 
-TEST_CASE("Store: upsert returns the previous version and erase the removed object", "[cache][store]") {
+TEST_CASE("Store: upsert returns the previous version and erase the removed object",
+          "[cache][store]") {
   Store store;
   CHECK_FALSE(store.upsert(obj("a", "x", "1")));
   auto old = store.upsert(obj("a", "x", "2"));
@@ -48,7 +51,8 @@ TEST_CASE("Store: upsert returns the previous version and erase the removed obje
   CHECK(store.size() == 0);
 }
 
-TEST_CASE("Store: indexes by label value and by namespace follow updates and deletes", "[cache][store]") {
+TEST_CASE("Store: indexes by label value and by namespace follow updates and deletes",
+          "[cache][store]") {
   Store store({{"owner", indexByLabel("example.com/owner")}, {"namespace", indexByNamespace()}});
   store.upsert(obj("a", "x", "1", {{"example.com/owner", "o1"}}));
   store.upsert(obj("b", "y", "1", {{"example.com/owner", "o1"}}));

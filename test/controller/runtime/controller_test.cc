@@ -7,8 +7,8 @@
 #include <regex>
 #include <thread>
 
-#include <catch2/catch.hpp>
 #include <prometheus/registry.h>
+#include <catch2/catch.hpp>
 
 #include "controller/runtime/builder.h"
 #include "test/controller/cache/cache_fixture.h"
@@ -73,7 +73,8 @@ class LogCapture {
 // A reconciler whose behaviour each test scripts; records every call.
 class FakeReconciler final : public Reconciler {
  public:
-  using Behaviour = std::function<ReconcileOutcome(const ReconcileContext&, const Request&, int call)>;
+  using Behaviour =
+      std::function<ReconcileOutcome(const ReconcileContext&, const Request&, int call)>;
   struct Call {
     Request request;
     std::string reconcileId;
@@ -182,7 +183,8 @@ struct Fixture {
   }
 
   /// A synced informer of `resource` on a new fake cluster, listing `items`.
-  Watched informer(const kube::Resource& resource, std::vector<Json> items, const std::string& ns = "demo") {
+  Watched informer(const kube::Resource& resource, std::vector<Json> items,
+                   const std::string& ns = "demo") {
     clusters.push_back(std::make_unique<FakeCluster>(executor->clock()));
     auto& c = *clusters.back();
     c.transport->enqueue(200, listBody(items, "100"));
@@ -216,7 +218,8 @@ struct Fixture {
   }
   /// Waits until the controller has nothing queued or in progress.
   bool idle() {
-    return eventually([&] { return controller->queue().len() == 0 && controller->queue().processing() == 0; });
+    return eventually(
+        [&] { return controller->queue().len() == 0 && controller->queue().processing() == 0; });
   }
   double metric(const std::string& series) { return sampleValue(registry, series).value_or(-1); }
 };
@@ -227,8 +230,11 @@ Json withGeneration(Json o, int generation) {
 }
 
 Json ownedBy(Json o, const std::string& kind, const std::string& name, bool controller = true) {
-  o["metadata"]["ownerReferences"] = Json::array(
-      {{{"apiVersion", "v1"}, {"kind", kind}, {"name", name}, {"uid", "u-" + name}, {"controller", controller}}});
+  o["metadata"]["ownerReferences"] = Json::array({{{"apiVersion", "v1"},
+                                                   {"kind", kind},
+                                                   {"name", name},
+                                                   {"uid", "u-" + name},
+                                                   {"controller", controller}}});
   return o;
 }
 
@@ -237,7 +243,10 @@ const kube::Resource kChild = kube::resources::kSecrets;
 
 }  // namespace
 
-TEST_CASE("Controller: each primary object is reconciled with a logger carrying controller, namespace, name and reconcile_id", "[runtime][controller]") {
+TEST_CASE(
+    "Controller: each primary object is reconciled with a logger carrying controller, namespace, "
+    "name and reconcile_id",
+    "[runtime][controller]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {configMap("a", "1"), configMap("b", "1")});
   Builder b("widgets", f.executor);
@@ -258,10 +267,14 @@ TEST_CASE("Controller: each primary object is reconciled with a logger carrying 
     CHECK(std::regex_match(c.reconcileId, uuid));
   }
   CHECK(calls[0].reconcileId != calls[1].reconcileId);
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="success"})") == 2);
+  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="success"})") ==
+        2);
 }
 
-TEST_CASE("Controller: a key is never reconciled by two workers at once, and a slow key does not hold up the others", "[runtime][controller]") {
+TEST_CASE(
+    "Controller: a key is never reconciled by two workers at once, and a slow key does not hold up "
+    "the others",
+    "[runtime][controller]") {
   Fixture f;
   f.options.maxConcurrentReconciles = 4;
   auto primary = f.informer(kPrimary, {});
@@ -297,7 +310,8 @@ TEST_CASE("Controller: a key is never reconciled by two workers at once, and a s
   CHECK_FALSE(f.reconciler->overlapped());
 }
 
-TEST_CASE("Controller: Result::after requeues the key when the clock reaches the delay", "[runtime][controller]") {
+TEST_CASE("Controller: Result::after requeues the key when the clock reaches the delay",
+          "[runtime][controller]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {configMap("a", "1")});
   Builder b("widgets", f.executor);
@@ -313,11 +327,15 @@ TEST_CASE("Controller: Result::after requeues the key when the clock reaches the
   f.executor->advance(1s, 1s);
   REQUIRE(f.reconciler->waitFor(2));
   REQUIRE(f.idle());
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="requeue_after"})") == 1);
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="success"})") == 1);
+  CHECK(f.metric(
+            R"(controller_runtime_reconcile_total{controller="widgets",result="requeue_after"})") ==
+        1);
+  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="success"})") ==
+        1);
 }
 
-TEST_CASE("Controller: a retryable error is retried with per-item backoff 5 ms, 10 ms, ...", "[runtime][controller]") {
+TEST_CASE("Controller: a retryable error is retried with per-item backoff 5 ms, 10 ms, ...",
+          "[runtime][controller]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {configMap("a", "1")});
   Builder b("widgets", f.executor);
@@ -341,12 +359,14 @@ TEST_CASE("Controller: a retryable error is retried with per-item backoff 5 ms, 
   REQUIRE(f.reconciler->waitFor(3));
   REQUIRE(f.idle());
   CHECK(f.controller->queue().numRequeues({"demo", "a"}) == 0);  // success forgets the backoff
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="error"})") == 2);
+  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="error"})") ==
+        2);
   CHECK(f.metric(R"(controller_runtime_reconcile_errors_total{controller="widgets"})") == 2);
   CHECK(f.metric(R"(workqueue_retries_total{name="widgets"})") == 2);
 }
 
-TEST_CASE("Controller: Result{requeue} goes through the backoff and counts as requeue", "[runtime][controller]") {
+TEST_CASE("Controller: Result{requeue} goes through the backoff and counts as requeue",
+          "[runtime][controller]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {configMap("a", "1")});
   Builder b("widgets", f.executor);
@@ -360,10 +380,12 @@ TEST_CASE("Controller: Result{requeue} goes through the backoff and counts as re
   f.executor->advance(5ms, 1ms);
   REQUIRE(f.reconciler->waitFor(2));
   REQUIRE(f.idle());
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="requeue"})") == 1);
+  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="requeue"})") ==
+        1);
 }
 
-TEST_CASE("Controller: a terminal error is not retried until the object changes", "[runtime][controller]") {
+TEST_CASE("Controller: a terminal error is not retried until the object changes",
+          "[runtime][controller]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {configMap("a", "1")});
   Builder b("widgets", f.executor);
@@ -378,15 +400,20 @@ TEST_CASE("Controller: a terminal error is not retried until the object changes"
   f.executor->advance(10min, 1s);
   CHECK(f.reconciler->count() == 1);
   CHECK(f.controller->queue().delayed() == 0);
-  CHECK(f.metric(R"(controller_runtime_terminal_reconcile_errors_total{controller="widgets"})") == 1);
+  CHECK(f.metric(R"(controller_runtime_terminal_reconcile_errors_total{controller="widgets"})") ==
+        1);
   CHECK(f.metric(R"(controller_runtime_reconcile_errors_total{controller="widgets"})") == 1);
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="error"})") == 1);
+  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="error"})") ==
+        1);
   // The user fixes the spec: the update event brings it back.
   f.send(primary, eventLine("MODIFIED", configMap("a", "2")));
   REQUIRE(f.reconciler->waitFor(2));
 }
 
-TEST_CASE("Controller: an exception in a reconcile is contained, counted as a panic and an error, and retried", "[runtime][controller]") {
+TEST_CASE(
+    "Controller: an exception in a reconcile is contained, counted as a panic and an error, and "
+    "retried",
+    "[runtime][controller]") {
   Fixture f;
   LogCapture logs;
   auto primary = f.informer(kPrimary, {configMap("a", "1"), configMap("b", "1")});
@@ -407,15 +434,18 @@ TEST_CASE("Controller: an exception in a reconcile is contained, counted as a pa
   CHECK(f.reconciler->count("demo/b") == 1);
   CHECK(f.metric(R"(controller_runtime_reconcile_panics_total{controller="widgets"})") == 1);
   CHECK(f.metric(R"(controller_runtime_reconcile_errors_total{controller="widgets"})") == 1);
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="error"})") == 1);
-  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="success"})") == 2);
+  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="error"})") ==
+        1);
+  CHECK(f.metric(R"(controller_runtime_reconcile_total{controller="widgets",result="success"})") ==
+        2);
   auto lines = logs.find("reconciler threw, retrying with backoff");
   REQUIRE(lines.size() == 1);
   CHECK(lines[0]["name"] == "a");
   CHECK(lines[0]["reconcile_id"].is_string());
 }
 
-TEST_CASE("Controller: a reconcile past its deadline sees cancelled() and the overrun is logged", "[runtime][controller]") {
+TEST_CASE("Controller: a reconcile past its deadline sees cancelled() and the overrun is logged",
+          "[runtime][controller]") {
   Fixture f;
   LogCapture logs;
   f.options.reconcileTimeout = 10s;
@@ -426,8 +456,10 @@ TEST_CASE("Controller: a reconcile past its deadline sees cancelled() and the ov
   b.forInformer(primary.informer);
   f.build(b, [&](const ReconcileContext& ctx, const Request&, int call) -> ReconcileOutcome {
     if (call > 1) return Result{};
-    remainingAtStart = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.remaining()).count();
-    while (!ctx.cancelled()) std::this_thread::sleep_for(1ms);  // a long task that checks its context
+    remainingAtStart =
+        std::chrono::duration_cast<std::chrono::milliseconds>(ctx.remaining()).count();
+    while (!ctx.cancelled())
+      std::this_thread::sleep_for(1ms);  // a long task that checks its context
     sawCancel = true;
     return retryable(Error::timeout("gave up at the deadline"));
   });
@@ -443,7 +475,8 @@ TEST_CASE("Controller: a reconcile past its deadline sees cancelled() and the ov
   CHECK(exceeded[0]["name"] == "a");
 }
 
-TEST_CASE("Controller: stop cancels running reconciles, waits for them and takes no more work", "[runtime][controller]") {
+TEST_CASE("Controller: stop cancels running reconciles, waits for them and takes no more work",
+          "[runtime][controller]") {
   Fixture f;
   f.options.reconcileTimeout = 0ms;  // no deadline: only the stop can cancel
   auto primary = f.informer(kPrimary, {configMap("a", "1")});
@@ -465,7 +498,8 @@ TEST_CASE("Controller: stop cancels running reconciles, waits for them and takes
   CHECK(f.controller->queue().len() == 0);
 }
 
-TEST_CASE("Controller: every controller_runtime series exists at zero before the first reconcile", "[runtime][controller][metrics]") {
+TEST_CASE("Controller: every controller_runtime series exists at zero before the first reconcile",
+          "[runtime][controller][metrics]") {
   Fixture f;
   f.options.maxConcurrentReconciles = 3;
   auto primary = f.informer(kPrimary, {});
@@ -473,20 +507,27 @@ TEST_CASE("Controller: every controller_runtime series exists at zero before the
   b.forInformer(primary.informer);
   f.build(b);
   for (const char* result : {"success", "error", "requeue", "requeue_after"}) {
-    CHECK(f.metric(std::string(R"(controller_runtime_reconcile_total{controller="widgets",result=")") + result + "\"}") == 0);
+    CHECK(f.metric(
+              std::string(R"(controller_runtime_reconcile_total{controller="widgets",result=")") +
+              result + "\"}") == 0);
   }
   CHECK(f.metric(R"(controller_runtime_reconcile_errors_total{controller="widgets"})") == 0);
-  CHECK(f.metric(R"(controller_runtime_terminal_reconcile_errors_total{controller="widgets"})") == 0);
+  CHECK(f.metric(R"(controller_runtime_terminal_reconcile_errors_total{controller="widgets"})") ==
+        0);
   CHECK(f.metric(R"(controller_runtime_reconcile_panics_total{controller="widgets"})") == 0);
   CHECK(f.metric(R"(controller_runtime_reconcile_time_seconds_count{controller="widgets"})") == 0);
   CHECK(f.metric(R"(controller_runtime_active_workers{controller="widgets"})") == 0);
   CHECK(f.metric(R"(controller_runtime_max_concurrent_reconciles{controller="widgets"})") == 3);
   CHECK(f.metric(R"(workqueue_depth{name="widgets"})") == 0);
   auto text = rio::testing::metricsText(f.registry);
-  CHECK(text.find("# TYPE controller_runtime_reconcile_time_seconds histogram") != std::string::npos);
+  CHECK(text.find("# TYPE controller_runtime_reconcile_time_seconds histogram") !=
+        std::string::npos);
 }
 
-TEST_CASE("Controller: active_workers counts reconciles in progress and reconcile_time_seconds observes them", "[runtime][controller][metrics]") {
+TEST_CASE(
+    "Controller: active_workers counts reconciles in progress and reconcile_time_seconds observes "
+    "them",
+    "[runtime][controller][metrics]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {configMap("a", "1")});
   std::atomic<bool> release{false};
@@ -502,12 +543,17 @@ TEST_CASE("Controller: active_workers counts reconciles in progress and reconcil
   f.executor->fakeClock().advance(2s);
   release = true;
   REQUIRE(f.idle());
-  CHECK(eventually([&] { return f.metric(R"(controller_runtime_reconcile_time_seconds_count{controller="widgets"})") == 1; }));
-  CHECK(f.metric(R"(controller_runtime_reconcile_time_seconds_sum{controller="widgets"})") == Approx(2.0));
+  CHECK(eventually([&] {
+    return f.metric(R"(controller_runtime_reconcile_time_seconds_count{controller="widgets"})") ==
+           1;
+  }));
+  CHECK(f.metric(R"(controller_runtime_reconcile_time_seconds_sum{controller="widgets"})") ==
+        Approx(2.0));
   CHECK(f.metric(R"(controller_runtime_active_workers{controller="widgets"})") == 0);
 }
 
-TEST_CASE("Controller: GenerationChanged skips status-only updates of the primary", "[runtime][controller][predicates]") {
+TEST_CASE("Controller: GenerationChanged skips status-only updates of the primary",
+          "[runtime][controller][predicates]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {withGeneration(configMap("a", "1"), 1)});
   Builder b("widgets", f.executor);
@@ -524,7 +570,8 @@ TEST_CASE("Controller: GenerationChanged skips status-only updates of the primar
   REQUIRE(f.reconciler->waitFor(2));
 }
 
-TEST_CASE("Controller: Owns maps children to their owner by ownerReference or by owner labels", "[runtime][controller][builder]") {
+TEST_CASE("Controller: Owns maps children to their owner by ownerReference or by owner labels",
+          "[runtime][controller][builder]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {});
   auto byRef = f.informer(kChild, {});
@@ -532,7 +579,8 @@ TEST_CASE("Controller: Owns maps children to their owner by ownerReference or by
   Builder b("widgets", f.executor);
   b.forInformer(primary.informer)
       .owns(byRef.informer)
-      .owns(byLabel.informer, OwnerMapping::byLabels("example.com/owner-name", "example.com/owner-namespace"));
+      .owns(byLabel.informer,
+            OwnerMapping::byLabels("example.com/owner-name", "example.com/owner-namespace"));
   f.build(b);
   f.start();
 
@@ -541,7 +589,8 @@ TEST_CASE("Controller: Owns maps children to their owner by ownerReference or by
   CHECK(f.reconciler->calls()[0].request == Request{"demo", "owner-1"});
 
   // A reference that is not the controller, or to another kind, maps to nothing.
-  f.send(byRef, eventLine("ADDED", ownedBy(configMap("s2", "6"), "ConfigMap", "owner-2", /*controller=*/false)));
+  f.send(byRef, eventLine("ADDED", ownedBy(configMap("s2", "6"), "ConfigMap", "owner-2",
+                                           /*controller=*/false)));
   f.send(byRef, eventLine("ADDED", ownedBy(configMap("s3", "7"), "Service", "owner-3")));
 
   f.send(byLabel, eventLine("ADDED", configMap("d1", "8",
@@ -554,7 +603,10 @@ TEST_CASE("Controller: Owns maps children to their owner by ownerReference or by
   CHECK(f.reconciler->count() == 2);
 }
 
-TEST_CASE("Controller: Watches maps any informer's objects through a function, and event filters apply to every source", "[runtime][controller][builder]") {
+TEST_CASE(
+    "Controller: Watches maps any informer's objects through a function, and event filters apply "
+    "to every source",
+    "[runtime][controller][builder]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {});
   auto nodes = f.informer(kube::resources::kNodes, {}, "");
@@ -564,7 +616,8 @@ TEST_CASE("Controller: Watches maps any informer's objects through a function, a
                [](const cache::ObjectPtr&) {
                  return std::vector<Request>{{"demo", "all-1"}, {"demo", "all-2"}};
                })
-      .withEventFilter(predicates::fromFunction([](const Json& o) { return !cache::labelOf(o, "skip"); }));
+      .withEventFilter(
+          predicates::fromFunction([](const Json& o) { return !cache::labelOf(o, "skip"); }));
   f.build(b);
   f.start();
   f.send(nodes, eventLine("ADDED", configMap("n1", "1", Json::object(), "")));
@@ -577,7 +630,10 @@ TEST_CASE("Controller: Watches maps any informer's objects through a function, a
   CHECK(f.reconciler->count() == 2);
 }
 
-TEST_CASE("Controller: a source added after start replays its objects, and an unwatched source queues nothing", "[runtime][controller]") {
+TEST_CASE(
+    "Controller: a source added after start replays its objects, and an unwatched source queues "
+    "nothing",
+    "[runtime][controller]") {
   Fixture f;
   auto primary = f.informer(kPrimary, {});
   Builder b("widgets", f.executor);
@@ -585,7 +641,8 @@ TEST_CASE("Controller: a source added after start replays its objects, and an un
   f.build(b);
   f.start();
   // A remote cluster joins: its informer already holds two objects.
-  auto remote = f.informer(kChild, {configMap("x", "1", {{"owner", "o1"}}), configMap("y", "1", {{"owner", "o2"}})});
+  auto remote = f.informer(
+      kChild, {configMap("x", "1", {{"owner", "o1"}}), configMap("y", "1", {{"owner", "o2"}})});
   auto id = f.controller->watch(remote.informer, requestForOwnerLabels("owner", "owner-ns"));
   f.executor->runReady();
   REQUIRE(f.reconciler->waitFor(2));

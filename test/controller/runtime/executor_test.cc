@@ -41,7 +41,9 @@ class Latch {
 
 }  // namespace
 
-TEST_CASE("Executor: a timer runs once the injected clock reaches it, and a cancelled one never runs", "[runtime][executor]") {
+TEST_CASE(
+    "Executor: a timer runs once the injected clock reaches it, and a cancelled one never runs",
+    "[runtime][executor]") {
   auto clock = std::make_shared<FakeClock>();
   auto executor = runtime::makeExecutor(2, clock);
   Latch fired, cancelledRan;
@@ -59,7 +61,8 @@ TEST_CASE("Executor: a timer runs once the injected clock reaches it, and a canc
   CHECK(cancelledRan.count() == 0);
 }
 
-TEST_CASE("Executor: a task that throws is contained and the worker keeps going", "[runtime][executor]") {
+TEST_CASE("Executor: a task that throws is contained and the worker keeps going",
+          "[runtime][executor]") {
   auto executor = runtime::makeExecutor(1);
   Latch after;
   executor->post([] { throw std::runtime_error("boom"); });
@@ -67,7 +70,8 @@ TEST_CASE("Executor: a task that throws is contained and the worker keeps going"
   CHECK(after.waitFor(1));
 }
 
-TEST_CASE("SerialExecutor: tasks of one strand run in order and never concurrently", "[runtime][executor]") {
+TEST_CASE("SerialExecutor: tasks of one strand run in order and never concurrently",
+          "[runtime][executor]") {
   auto executor = runtime::makeExecutor(4);
   auto strand = runtime::SerialExecutor::create(executor);
   std::atomic<int> inside{0};
@@ -92,7 +96,8 @@ TEST_CASE("SerialExecutor: tasks of one strand run in order and never concurrent
   CHECK_FALSE(strand->runningInThisStrand());
 }
 
-TEST_CASE("SerialExecutor: a busy strand yields the worker to other strands", "[runtime][executor]") {
+TEST_CASE("SerialExecutor: a busy strand yields the worker to other strands",
+          "[runtime][executor]") {
   auto executor = std::make_shared<FakeExecutor>();
   auto busy = runtime::SerialExecutor::create(executor);
   auto other = runtime::SerialExecutor::create(executor);

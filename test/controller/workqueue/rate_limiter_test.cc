@@ -10,7 +10,8 @@ using namespace rio;
 using namespace std::chrono_literals;
 using rio::testing::FakeClock;
 
-TEST_CASE("RateLimiter: per-item backoff doubles from 5 ms and stops at the 60 s cap", "[workqueue][ratelimit]") {
+TEST_CASE("RateLimiter: per-item backoff doubles from 5 ms and stops at the 60 s cap",
+          "[workqueue][ratelimit]") {
   workqueue::ItemExponentialRateLimiter<std::string> limiter(5ms, 60s);
   CHECK(limiter.when("a") == 5ms);
   CHECK(limiter.when("a") == 10ms);
@@ -24,7 +25,10 @@ TEST_CASE("RateLimiter: per-item backoff doubles from 5 ms and stops at the 60 s
   CHECK(limiter.when("a") == 5ms);
 }
 
-TEST_CASE("RateLimiter: the default limiter is the max of per-item backoff and a 10 qps / burst 100 bucket", "[workqueue][ratelimit]") {
+TEST_CASE(
+    "RateLimiter: the default limiter is the max of per-item backoff and a 10 qps / burst 100 "
+    "bucket",
+    "[workqueue][ratelimit]") {
   auto clock = std::make_shared<FakeClock>();
   auto limiter = workqueue::defaultRateLimiter<std::string>(clock);
   // The burst covers 100 distinct keys, each at its own 5 ms first step.

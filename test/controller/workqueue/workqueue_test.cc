@@ -5,8 +5,8 @@
 #include <string>
 #include <thread>
 
-#include <catch2/catch.hpp>
 #include <prometheus/registry.h>
+#include <catch2/catch.hpp>
 
 #include "test/controller/runtime/fake_executor.h"
 #include "test/controller/runtime/metrics_text.h"
@@ -37,7 +37,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("WorkQueue: a key added many times before a worker takes it is handed out once", "[workqueue]") {
+TEST_CASE("WorkQueue: a key added many times before a worker takes it is handed out once",
+          "[workqueue]") {
   Fixture f;
   f.queue->add("a");
   f.queue->add("b");
@@ -48,7 +49,8 @@ TEST_CASE("WorkQueue: a key added many times before a worker takes it is handed 
   CHECK(f.queue->len() == 0);
 }
 
-TEST_CASE("WorkQueue: a key re-added while processing is delivered again after done()", "[workqueue]") {
+TEST_CASE("WorkQueue: a key re-added while processing is delivered again after done()",
+          "[workqueue]") {
   Fixture f;
   f.queue->add("a");
   auto item = f.queue->get();
@@ -91,7 +93,8 @@ TEST_CASE("WorkQueue: concurrent workers never hold the same key at once", "[wor
   CHECK(processed <= 2000);
 }
 
-TEST_CASE("WorkQueue: addAfter delivers the key when the clock reaches the delay, not before", "[workqueue]") {
+TEST_CASE("WorkQueue: addAfter delivers the key when the clock reaches the delay, not before",
+          "[workqueue]") {
   Fixture f;
   f.queue->addAfter("a", 10s);
   f.executor->advance(9s);
@@ -103,7 +106,8 @@ TEST_CASE("WorkQueue: addAfter delivers the key when the clock reaches the delay
   CHECK(f.queue->get() == "a");
 }
 
-TEST_CASE("WorkQueue: a key delayed twice keeps the earlier time and is delivered once", "[workqueue]") {
+TEST_CASE("WorkQueue: a key delayed twice keeps the earlier time and is delivered once",
+          "[workqueue]") {
   Fixture f;
   f.queue->addAfter("a", 30s);
   f.queue->addAfter("a", 5s);
@@ -118,7 +122,8 @@ TEST_CASE("WorkQueue: a key delayed twice keeps the earlier time and is delivere
   CHECK(f.queue->get() == "b");
 }
 
-TEST_CASE("WorkQueue: a zero delay adds at once and a delayed copy of a queued key is deduped", "[workqueue]") {
+TEST_CASE("WorkQueue: a zero delay adds at once and a delayed copy of a queued key is deduped",
+          "[workqueue]") {
   Fixture f;
   f.queue->addAfter("a", 0s);
   CHECK(f.queue->len() == 1);
@@ -146,7 +151,10 @@ TEST_CASE("WorkQueue: addRateLimited backs off per key, forget() starts over", "
   CHECK(f.queue->numRequeues("a") == 0);
 }
 
-TEST_CASE("WorkQueue: shutDown stops accepting keys, hands out what is queued, then get() returns nullopt", "[workqueue]") {
+TEST_CASE(
+    "WorkQueue: shutDown stops accepting keys, hands out what is queued, then get() returns "
+    "nullopt",
+    "[workqueue]") {
   Fixture f;
   f.queue->add("a");
   f.queue->addAfter("later", 1s);
@@ -185,7 +193,8 @@ TEST_CASE("WorkQueue: shutDownWithDrain waits until the key in progress is done"
   CHECK(drained);
 }
 
-TEST_CASE("WorkQueue: workqueue_* metrics use controller-runtime's names with the name label", "[workqueue][metrics]") {
+TEST_CASE("WorkQueue: workqueue_* metrics use controller-runtime's names with the name label",
+          "[workqueue][metrics]") {
   Fixture f(/*withMetrics=*/true);
   auto& r = f.registry;
   // Pre-initialised at zero before any add.
@@ -202,14 +211,18 @@ TEST_CASE("WorkQueue: workqueue_* metrics use controller-runtime's names with th
   f.executor->fakeClock().advance(3s);
   auto a = f.queue->get();
   CHECK(rio::testing::sampleValue(r, R"(workqueue_depth{name="test"})") == 1);
-  CHECK(rio::testing::sampleValue(r, R"(workqueue_queue_duration_seconds_sum{name="test"})") == Approx(3.0));
+  CHECK(rio::testing::sampleValue(r, R"(workqueue_queue_duration_seconds_sum{name="test"})") ==
+        Approx(3.0));
 
   f.executor->advance(2s, 500ms);  // the periodic refresh sees "a" in progress for 2 s
-  CHECK(rio::testing::sampleValue(r, R"(workqueue_unfinished_work_seconds{name="test"})") == Approx(2.0));
-  CHECK(rio::testing::sampleValue(r, R"(workqueue_longest_running_processor_seconds{name="test"})") == Approx(2.0));
+  CHECK(rio::testing::sampleValue(r, R"(workqueue_unfinished_work_seconds{name="test"})") ==
+        Approx(2.0));
+  CHECK(rio::testing::sampleValue(
+            r, R"(workqueue_longest_running_processor_seconds{name="test"})") == Approx(2.0));
   f.queue->done(*a);
   CHECK(rio::testing::sampleValue(r, R"(workqueue_work_duration_seconds_count{name="test"})") == 1);
-  CHECK(rio::testing::sampleValue(r, R"(workqueue_work_duration_seconds_sum{name="test"})") == Approx(2.0));
+  CHECK(rio::testing::sampleValue(r, R"(workqueue_work_duration_seconds_sum{name="test"})") ==
+        Approx(2.0));
 
   f.queue->addRateLimited("c");
   CHECK(rio::testing::sampleValue(r, R"(workqueue_retries_total{name="test"})") == 1);
