@@ -23,7 +23,8 @@ MapFunc requestForOwnerLabels(std::string nameLabel, std::string namespaceLabel)
 
 MapFunc requestForOwnerReference(std::string ownerGroup, std::string ownerKind, bool controllerOnly,
                                  bool ownerNamespaced) {
-  return [=](const cache::ObjectPtr& o) {
+  return [ownerGroup = std::move(ownerGroup), ownerKind = std::move(ownerKind), controllerOnly,
+          ownerNamespaced](const cache::ObjectPtr& o) {
     std::vector<Request> out;
     auto m = o->find("metadata");
     if (m == o->end() || !m->is_object()) return out;

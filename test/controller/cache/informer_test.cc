@@ -30,7 +30,7 @@ struct Synced : CacheFixture {
   }
 };
 
-const std::string kGone =
+constexpr const char* kGone =
     R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"The resourceVersion for the provided watch is too old.","reason":"Expired","code":410}})"
     "\n";
 
@@ -175,6 +175,7 @@ TEST_CASE(
   for (int i = 0; i < 8; ++i) f.transport->enqueue(503, statusBody(503, "ServiceUnavailable"));
   f.start();
   std::vector<std::chrono::milliseconds> delays;
+  delays.reserve(7);
   for (int i = 0; i < 7; ++i) delays.push_back(f.runNextTimer());
   CHECK(delays == std::vector<std::chrono::milliseconds>{800ms, 1600ms, 3200ms, 6400ms, 12800ms,
                                                          25600ms, 30000ms});

@@ -183,7 +183,7 @@ struct Fixture {
   }
 
   /// A synced informer of `resource` on a new fake cluster, listing `items`.
-  Watched informer(const kube::Resource& resource, std::vector<Json> items,
+  Watched informer(const kube::Resource& resource, const std::vector<Json>& items,
                    const std::string& ns = "demo") {
     clusters.push_back(std::make_unique<FakeCluster>(executor->clock()));
     auto& c = *clusters.back();
@@ -238,8 +238,8 @@ Json ownedBy(Json o, const std::string& kind, const std::string& name, bool cont
   return o;
 }
 
-const kube::Resource kPrimary = kube::resources::kConfigMaps;
-const kube::Resource kChild = kube::resources::kSecrets;
+const kube::Resource& kPrimary = kube::resources::kConfigMaps;
+const kube::Resource& kChild = kube::resources::kSecrets;
 
 }  // namespace
 
