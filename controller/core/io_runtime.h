@@ -39,9 +39,13 @@ class IoRuntime {
   /// Runs fn on an I/O thread as soon as possible.
   void post(std::function<void()> fn);
   /// Runs fn on an I/O thread after `delay` unless the returned handle is cancelled first.
+  /// The handle may be dropped without cancelling (the timer still fires).
   TimerHandlePtr postAfter(std::chrono::milliseconds delay, std::function<void()> fn);
   /// True when called from one of this runtime's I/O threads.
   bool inIoThread() const;
+  /// True once stop() ran: posted handlers no longer run. Components that wait for an I/O
+  /// thread (Server::stop, Transport::roundTrip) check it instead of waiting forever.
+  bool stopped() const;
   /// Stops the loop and joins its threads; pending handlers are dropped. Idempotent. Must not be
   /// called from an I/O thread.
   void stop();

@@ -57,6 +57,9 @@ struct ServerRequest {
   bool bodyTooLarge = false;
   std::optional<PeerCertificate> peer;
   std::string remoteAddress;  // "127.0.0.1:54321"
+  /// The host name the client sent in TLS SNI; empty for plain HTTP and when none was sent
+  /// (clients send none for IP literals).
+  std::string serverName;
 
   std::optional<std::string_view> header(std::string_view name) const { return findHeader(headers, name); }
   /// First value of a query parameter.
@@ -64,7 +67,11 @@ struct ServerRequest {
 };
 
 /// The response side of one request. Thread-safe; may be kept and completed later from any
-/// thread (latency injection, watches). Exactly one of respond() or startStream() is used.
+/// thread (latency injection, watches): every call is queued onto the connection's strand, in
+/// the order the calling thread made them. Exactly one of respond() or startStream() is used;
+/// calls that do not fit (a second respond(), write() before startStream(), anything after the
+/// connection closed) are ignored. The server owns framing: Content-Length, Transfer-Encoding and
+/// Connection headers given by the handler are replaced (a "Connection: close" is honoured).
 class Exchange {
  public:
   virtual ~Exchange() = default;
@@ -87,10 +94,17 @@ class Exchange {
 using ExchangePtr = std::shared_ptr<Exchange>;
 
 /// Called on an I/O thread for every request; must not block. It may answer at once or keep the
-/// exchange and answer later.
+/// exchange and answer later. Requests of different connections run in parallel when the
+/// IoRuntime has several threads, so the handler must be thread-safe. A handler that drops its
+/// exchange unanswered gets a 500 sent for it (or, mid-stream, the connection ended).
+/// Exceptions thrown by the handler are caught and answered with 500.
 using Handler = std::function<void(ServerRequest request, ExchangePtr exchange)>;
 
+/// Per connection: no thread, one read buffer, the TLS state, and the queued output. A client that
+/// stops reading a stream is disconnected when 64 MiB are queued for it. An idle keep-alive
+/// connection is closed after keepAliveTimeout, a request not read within readTimeout likewise.
 /// Thread-safety: all methods may be called from any thread except an I/O thread for stop().
+/// Lifetime: destroy the Server before its IoRuntime. Exchanges may outlive the Server.
 class Server {
  public:
   Server(IoRuntime& io, ServerOptions options, Handler handler);
@@ -102,9 +116,12 @@ class Server {
   /// (SO_REUSEADDR), as a restarted API server would. Fails with kConfig for bad TLS material and
   /// kTransport when the address cannot be bound.
   Expected<void> start();
-  /// Closes the listener and every open connection (streams see closed()). Idempotent.
+  /// Closes the listener and every open connection (streams see closed(), onClosed callbacks
+  /// run) and waits until that is done, so the port can be bound again. Idempotent.
   void stop();
   bool running() const;
+  /// Connections currently open (accepted and not yet closed). For leak checks in tests.
+  std::size_t openConnections() const;
   /// The bound port (valid after the first successful start()).
   std::uint16_t port() const;
   /// "https://127.0.0.1:port" or "http://...".

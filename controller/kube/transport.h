@@ -61,16 +61,28 @@ class Stream {
 using StreamPtr = std::shared_ptr<Stream>;
 
 /// HTTP/1.1 to one API server.
+/// Errors (never exceptions): kTransport (refused, reset, the server closed mid-response, a
+/// malformed answer), kTls (handshake or verification failure; the message names the host and
+/// OpenSSL's reason, e.g. "certificate verify failed: certificate has expired"), kTimeout,
+/// kCancelled. Header values (Authorization!) never appear in an error message or a log line.
 /// Thread-safety: all methods may be called concurrently from any thread.
+/// Lifetime: destroy transports before their IoRuntime; open streams keep what they need alive.
 class Transport {
  public:
   virtual ~Transport() = default;
   /// Sends one request and waits for the full response, reusing an idle keep-alive connection
-  /// when one exists. Blocks the calling thread; must not be called from an I/O thread.
+  /// when one exists. When a reused connection fails before any byte of the answer arrived (the
+  /// server closed it while idle), the request is sent once more on a fresh connection.
+  /// request.timeout covers connect, TLS, sending and the whole response (0 = no deadline).
+  /// Blocks the calling thread; called from an I/O thread it fails with kInternal instead.
   /// Any HTTP status is a successful result; errors are transport/TLS/timeout only.
   virtual Expected<http::Response> roundTrip(const http::Request& request) = 0;
-  /// Starts a streaming request on its own connection and returns at once; results arrive
-  /// through the callbacks. Never blocks; may be called from an I/O thread.
+  /// Starts a streaming request on its own connection (a pooled idle one when available; it
+  /// returns to the pool when the body ends normally) and returns at once; results arrive
+  /// through the callbacks. request.timeout bounds connect, send and the response headers;
+  /// request.idleTimeout then bounds each wait for body bytes (kTimeout). Non-200 answers are
+  /// delivered the same way (the body of a Status arrives through onData). Exceptions thrown by
+  /// callbacks are caught and logged. Never blocks; may be called from an I/O thread.
   virtual StreamPtr stream(const http::Request& request, StreamCallbacks callbacks) = 0;
   /// The endpoint this transport talks to (for metrics labels and messages).
   virtual const Endpoint& endpoint() const = 0;

@@ -1,6 +1,10 @@
 // X.509 certificates and keys with OpenSSL 3: certificate authorities, serving and client
 // certificates, parsing and chain verification. Generic: the mesh trust logic in
 // reconcilers/pki/ and kube-testenv's per-cluster CAs are built on it.
+//
+// Every function is thread-safe (no shared state) and never throws. Errors: kInvalid for a bad
+// spec or issuer, kDecode for PEM that does not parse, kTls for a failed verification, kInternal
+// when OpenSSL itself fails. Messages never quote key material.
 #pragma once
 
 #include <string>
@@ -26,8 +30,8 @@ struct CertificateSpec {
   std::vector<std::string> ipAddresses;  // subjectAltName IP entries (v4 or v6 literals)
   std::vector<Usage> usages;             // kCertSign makes it a CA (basicConstraints CA:TRUE)
   int pathLength = -1;                   // CA path length constraint; -1 = none
-  WallTime notBefore;                    // usually now - 5 min (clock skew)
-  WallTime notAfter;
+  WallTime notBefore;                    // usually now - 5 min (clock skew); epoch = now - 5 min
+  WallTime notAfter;                     // epoch = notBefore + 365 days
   KeyType keyType = KeyType::kEcdsaP256;
 };
 
@@ -37,9 +41,13 @@ struct KeyedCertificate {
   std::string keyPem;
 };
 
-/// Creates a self-signed certificate (normally a CA: give Usage::kCertSign).
+/// Creates a self-signed certificate (normally a CA: give Usage::kCertSign) with a fresh key.
+/// X.509 v3, random 128-bit serial, SHA-256 signature, critical basicConstraints and keyUsage,
+/// extendedKeyUsage from the usages, subjectKeyIdentifier, subjectAltName from the names.
 Expected<KeyedCertificate> selfSigned(const CertificateSpec& spec);
-/// Creates a certificate signed by `issuer` (whose certificate must be a CA).
+/// Creates a certificate with a fresh key, signed by `issuer` (whose certificate must be a CA
+/// and match its key; only the first certificate of issuer.certPem is used). The result holds
+/// the new leaf alone: append the issuer's chain yourself when serving it.
 Expected<KeyedCertificate> issue(const CertificateSpec& spec, const KeyedCertificate& issuer);
 
 struct CertificateInfo {
@@ -60,7 +68,9 @@ Expected<CertificateInfo> parseCertificate(const std::string& pem);
 /// Parses every certificate of a PEM bundle, in order.
 Expected<std::vector<CertificateInfo>> parseBundle(const std::string& pem);
 /// Verifies `leafPem` (optionally followed by intermediates) against the trusted `caPem` bundle at
-/// time `at`; when `hostName` is not empty, also checks it against the SAN (DNS or IP).
+/// time `at`; when `hostName` is not empty, also checks it against the SAN (DNS or IP literal).
+/// Fails with kTls "certificate verify failed: <OpenSSL's reason>" (e.g. "certificate has
+/// expired", "Hostname mismatch").
 Expected<void> verify(const std::string& leafPem, const std::string& caPem, WallTime at,
                       const std::string& hostName = {});
 /// True when `keyPem` is the private key of the certificate `certPem`.
