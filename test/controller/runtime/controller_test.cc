@@ -13,11 +13,13 @@
 #include "controller/runtime/builder.h"
 #include "test/controller/cache/cache_fixture.h"
 #include "test/controller/runtime/metrics_text.h"
+#include "test/support/eventually.h"
 
 using namespace rio;
 using namespace rio::runtime;
 using namespace std::chrono_literals;
 using rio::testing::configMap;
+using rio::testing::eventually;
 using rio::testing::eventLine;
 using rio::testing::FakeExecutor;
 using rio::testing::FakeStream;
@@ -27,18 +29,6 @@ using rio::testing::sampleValue;
 using Json = nlohmann::json;
 
 namespace {
-
-// Polls a condition other threads make true, with a generous bound: waits for an event, never
-// for an amount of time.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::seconds timeout = 20s) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 // Log lines written while it lives.
 class LogCapture {
