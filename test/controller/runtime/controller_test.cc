@@ -19,8 +19,8 @@ using namespace rio;
 using namespace rio::runtime;
 using namespace std::chrono_literals;
 using rio::testing::configMap;
-using rio::testing::eventually;
 using rio::testing::eventLine;
+using rio::testing::eventually;
 using rio::testing::FakeExecutor;
 using rio::testing::FakeStream;
 using rio::testing::FakeTransport;
@@ -591,6 +591,23 @@ TEST_CASE("Controller: Owns maps children to their owner by ownerReference or by
   REQUIRE(f.idle());
   CHECK(f.reconciler->calls()[1].request == Request{"istio-system", "owner-4"});
   CHECK(f.reconciler->count() == 2);
+}
+
+TEST_CASE("Controller: Owns maps children to their owner by an owner annotation",
+          "[runtime][controller][builder]") {
+  Fixture f;
+  auto primary = f.informer(kPrimary, {});
+  auto remote = f.informer(kube::resources::kServiceAccounts, {}, "");
+  Builder b("widgets", f.executor);
+  b.forInformer(primary.informer)
+      .owns(remote.informer, OwnerMapping::byAnnotation("example.com/owner"));
+  f.build(b);
+  f.start();
+  Json child = configMap("sa", "3", Json::object(), "istio-system");
+  child["metadata"]["annotations"] = {{"example.com/owner", "hub-ns/cluster-1"}};
+  f.send(remote, eventLine("ADDED", child));
+  REQUIRE(f.reconciler->waitFor(1));
+  CHECK(f.reconciler->calls()[0].request == Request{"hub-ns", "cluster-1"});
 }
 
 TEST_CASE(
