@@ -536,3 +536,38 @@ TEST_CASE("Kinds: RBAC objects are validated and roleRef cannot change", "[teste
   CHECK(change.body["details"]["causes"][0]["field"] == "roleRef");
   CHECK(h.get("/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin").status == 200);
 }
+
+TEST_CASE("Kinds: cluster-scoped custom resources live outside namespaces", "[testenv][kinds][crd]") {
+  Harness h;
+  auto crd = nlohmann::json::parse(recordedRequest("crd-create.txt"));
+  crd["metadata"]["name"] = "gadgets.example.com";
+  crd["spec"]["scope"] = "Cluster";
+  crd["spec"]["names"] = {{"plural", "gadgets"}, {"singular", "gadget"}, {"kind", "Gadget"}};
+  REQUIRE(h.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd.dump()).status == 201);
+  h.world.scheduler->runDue();
+  auto g = h.post("/apis/example.com/v1/gadgets", R"({"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g1"},"spec":{"size":1}})");
+  REQUIRE(g.status == 201);
+  CHECK_FALSE(g.body["metadata"].contains("namespace"));
+  CHECK(h.get("/apis/example.com/v1/gadgets/g1").status == 200);
+  CHECK(h.get("/apis/example.com/v1/namespaces/demo/gadgets/g1").status == 404);
+  bool namespaced = true;
+  auto discovery = h.get("/apis/example.com/v1").body;
+  for (const auto& r : discovery["resources"]) {
+    if (r["name"] == "gadgets") namespaced = r["namespaced"];
+  }
+  CHECK_FALSE(namespaced);
+}
+
+TEST_CASE("Kinds: in-process requests run as cluster admin without faults or accounting", "[testenv][kinds]") {
+  Harness h;
+  h.server->setBlackhole(true);
+  h.server->resetStats();
+  auto r = h.server->request("POST", "/api/v1/namespaces/demo/configmaps", {{"metadata", {{"name", "inproc"}}}});
+  CHECK(r.status == 201);
+  CHECK(r.body["metadata"]["name"] == "inproc");
+  auto got = h.server->get(kube::resources::kConfigMaps, "demo", "inproc");
+  REQUIRE(got);
+  CHECK((*got)["kind"] == "ConfigMap");
+  CHECK(h.server->list(kube::resources::kConfigMaps, "demo").size() == 2);
+  CHECK(h.server->stats().total == 0);
+}
