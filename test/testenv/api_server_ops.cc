@@ -384,7 +384,8 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
           list +=
               (i ? ", " : "") + std::string("unknown field ") + goQuote(pruned.unknownFields[i]);
         }
-        return reject(errors::badRequest("strict decoding error: " + list));
+        return reject(errors::badRequest(type.kind + " in version " + goQuote(type.version) + " cannot be handled as a " +
+                                         type.kind + ": strict decoding error: " + list));
       }
       if (mode != "Ignore") {
         for (const auto& f : pruned.unknownFields)

@@ -617,10 +617,10 @@ void pruneNode(const nlohmann::json& schema, nlohmann::json& value, const std::s
           continue;
         }
       }
-      pruneNode(*sub, *it, path + "." + k, false, result);
+      pruneNode(*sub, *it, path.empty() ? k : path + "." + k, false, result);
     }
     for (const auto& k : drop) {
-      result.unknownFields.push_back(path + "." + k);
+      result.unknownFields.push_back(path.empty() ? k : path + "." + k);
       value.erase(k);
     }
   } else if (value.is_array()) {

@@ -37,7 +37,7 @@ FieldErrors validateCrd(const nlohmann::json& crd, const nlohmann::json& old);
 
 /// The outcome of pruning a custom resource.
 struct PruneResult {
-  std::vector<std::string> unknownFields;  // ".spec.foo" paths that were dropped
+  std::vector<std::string> unknownFields;  // "spec.foo" paths that were dropped
 };
 /// Applies `default`s, drops unknown fields (unless x-kubernetes-preserve-unknown-fields) and
 /// non-nullable nulls, in place. `schema` is the version's openAPIV3Schema (null: nothing).
