@@ -266,6 +266,13 @@ TEST_CASE("Kinds: events.k8s.io and core Events are two views of the same object
   CHECK(core.body["reportingComponent"] == "example.com/op");
   auto byField = h.get("/api/v1/namespaces/demo/events?fieldSelector=involvedObject.name%3Dc1");
   CHECK(byField.body["items"].size() == 1);
+  h.world.clock->advance(std::chrono::seconds(5));
+  auto table = h.call("GET", "/api/v1/namespaces/demo/events", {}, {}, "admin-token",
+                      {{"Accept", "application/json;as=Table;v=v1;g=meta.k8s.io"}});
+  REQUIRE(table.body["rows"].size() == 1);
+  CHECK(table.body["rows"][0]["cells"] ==
+        nlohmann::json::array(
+            {"328d", "Normal", "Joined", "configmap/c1", "ok"}));  // from eventTime (2026-01-01)
 }
 
 TEST_CASE("Kinds: seeded nodes are Ready with pod CIDR slices and topology labels",
@@ -416,7 +423,8 @@ TEST_CASE(
       R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w5"},"spec":{"color":"red"}})");
   CHECK(strict.status == 400);
   CHECK(strict.body["message"] ==
-        "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown field \"spec.color\"");
+        "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown "
+        "field \"spec.color\"");
 }
 
 TEST_CASE(
@@ -538,15 +546,19 @@ TEST_CASE("Kinds: RBAC objects are validated and roleRef cannot change", "[teste
   CHECK(h.get("/apis/rbac.authorization.k8s.io/v1/clusterroles/cluster-admin").status == 200);
 }
 
-TEST_CASE("Kinds: cluster-scoped custom resources live outside namespaces", "[testenv][kinds][crd]") {
+TEST_CASE("Kinds: cluster-scoped custom resources live outside namespaces",
+          "[testenv][kinds][crd]") {
   Harness h;
   auto crd = nlohmann::json::parse(recordedRequest("crd-create.txt"));
   crd["metadata"]["name"] = "gadgets.example.com";
   crd["spec"]["scope"] = "Cluster";
   crd["spec"]["names"] = {{"plural", "gadgets"}, {"singular", "gadget"}, {"kind", "Gadget"}};
-  REQUIRE(h.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd.dump()).status == 201);
+  REQUIRE(h.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd.dump()).status ==
+          201);
   h.world.scheduler->runDue();
-  auto g = h.post("/apis/example.com/v1/gadgets", R"({"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g1"},"spec":{"size":1}})");
+  auto g = h.post(
+      "/apis/example.com/v1/gadgets",
+      R"({"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g1"},"spec":{"size":1}})");
   REQUIRE(g.status == 201);
   CHECK_FALSE(g.body["metadata"].contains("namespace"));
   CHECK(h.get("/apis/example.com/v1/gadgets/g1").status == 200);
@@ -559,11 +571,13 @@ TEST_CASE("Kinds: cluster-scoped custom resources live outside namespaces", "[te
   CHECK_FALSE(namespaced);
 }
 
-TEST_CASE("Kinds: in-process requests run as cluster admin without faults or accounting", "[testenv][kinds]") {
+TEST_CASE("Kinds: in-process requests run as cluster admin without faults or accounting",
+          "[testenv][kinds]") {
   Harness h;
   h.server->setBlackhole(true);
   h.server->resetStats();
-  auto r = h.server->request("POST", "/api/v1/namespaces/demo/configmaps", {{"metadata", {{"name", "inproc"}}}});
+  auto r = h.server->request("POST", "/api/v1/namespaces/demo/configmaps",
+                             {{"metadata", {{"name", "inproc"}}}});
   CHECK(r.status == 201);
   CHECK(r.body["metadata"]["name"] == "inproc");
   auto got = h.server->get(kube::resources::kConfigMaps, "demo", "inproc");

@@ -455,8 +455,15 @@ std::vector<Column> builtinColumns(const ResourceType& t) {
   if (r == "events" && (g.empty() || g == "events.k8s.io")) {
     bool v1 = g == "events.k8s.io";
     return {
-        col("Last Seen", "Time when this Event was last seen",
-            [](const nlohmann::json&) { return nlohmann::json(""); }),
+        Column{"Last Seen", "string", "", "Time when this Event was last seen", 0,
+               [v1](const nlohmann::json& o, WallTime now) {
+                 // series.lastObservedTime, else lastTimestamp, else eventTime, else creation.
+                 std::string ts = stringAt(at(o, "series"), "lastObservedTime");
+                 if (ts.empty()) ts = stringAt(o, v1 ? "deprecatedLastTimestamp" : "lastTimestamp");
+                 if (ts.empty()) ts = stringAt(o, "eventTime");
+                 if (ts.empty()) ts = metaString(o, "creationTimestamp");
+                 return nlohmann::json(age(ts, now));
+               }},
         col("Type", "Type of this event (Normal, Warning), new types could be added in the future.",
             [](const nlohmann::json& o) { return nlohmann::json(stringAt(o, "type")); }),
         col("Reason", "Reason is why the action was taken. It is human-readable.",
