@@ -1,0 +1,47 @@
+#include "controller/runtime/handler.h"
+
+namespace rio::runtime {
+
+MapFunc requestForObject() {
+  return [](const cache::ObjectPtr& o) { return std::vector<Request>{Request::of(*o)}; };
+}
+
+MapFunc requestForOwnerLabels(std::string nameLabel, std::string namespaceLabel) {
+  return [nameLabel = std::move(nameLabel),
+          namespaceLabel = std::move(namespaceLabel)](const cache::ObjectPtr& o) {
+    const std::string* name = cache::labelOf(*o, nameLabel);
+    if (!name || name->empty()) return std::vector<Request>{};
+    std::string ns;
+    if (namespaceLabel.empty()) {
+      ns = kube::ObjectKey::of(*o).ns;
+    } else if (const std::string* v = cache::labelOf(*o, namespaceLabel)) {
+      ns = *v;
+    }
+    return std::vector<Request>{Request{std::move(ns), *name}};
+  };
+}
+
+MapFunc requestForOwnerReference(std::string ownerGroup, std::string ownerKind, bool controllerOnly,
+                                 bool ownerNamespaced) {
+  return [=](const cache::ObjectPtr& o) {
+    std::vector<Request> out;
+    auto m = o->find("metadata");
+    if (m == o->end() || !m->is_object()) return out;
+    auto refs = m->find("ownerReferences");
+    if (refs == m->end() || !refs->is_array()) return out;
+    std::string ns = ownerNamespaced ? m->value("namespace", "") : "";
+    for (const auto& ref : *refs) {
+      if (!ref.is_object() || ref.value("kind", "") != ownerKind) continue;
+      std::string apiVersion = ref.value("apiVersion", "");
+      auto slash = apiVersion.find('/');
+      std::string group = slash == std::string::npos ? "" : apiVersion.substr(0, slash);
+      if (group != ownerGroup) continue;
+      if (controllerOnly && !ref.value("controller", false)) continue;
+      std::string name = ref.value("name", "");
+      if (!name.empty()) out.push_back(Request{ns, std::move(name)});
+    }
+    return out;
+  };
+}
+
+}  // namespace rio::runtime
