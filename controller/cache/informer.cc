@@ -132,9 +132,9 @@ void Informer::onWatcherEvent(WatcherEvent&& event) {
           if (h.onDelete) h.onDelete(obj);
         });
       }
-      for (const auto& [oldObj, newObj] : changes.updated) {
+      for (const auto& change : changes.updated) {
         dispatch([&](EventHandler& h) {
-          if (h.onUpdate) h.onUpdate(oldObj, newObj);
+          if (h.onUpdate) h.onUpdate(change.first, change.second);
         });
       }
       for (const auto& obj : changes.added) {

@@ -61,6 +61,7 @@ Watcher::Watcher(kube::ClientPtr client, WatcherOptions options, runtime::Serial
       backoff_(options_.backoff, strand_->clock(), random_) {}
 
 Watcher::~Watcher() {
+  health_->leave(this);
   // Only reached when no task of this watcher is running; the watch's callbacks hold weak refs.
   if (watch_) watch_->stop();
   if (retryTimer_) retryTimer_->cancel();
@@ -79,6 +80,7 @@ void Watcher::stop() {
     if (self->retryTimer_) self->retryTimer_->cancel();
     if (self->initialEventsTimer_) self->initialEventsTimer_->cancel();
     self->backingOff_ = false;
+    self->health_->leave(self.get());
     self->setState(WatcherState::kStopped);
   });
 }
@@ -132,20 +134,19 @@ void Watcher::step() {
   if (stopped_) return;
   retryTimer_.reset();
   backingOff_ = false;
-  switch (state_.load()) {
+  const WatcherState state = state_.load();
+  if (health_->suspect() && state != WatcherState::kInitListed && state != WatcherState::kStopped) {
+    // The server was not answering: a LIST would block a pool worker on it, and a resumed watch
+    // gives no sign of life on a quiet resource. A probe answers either way within a second.
+    startProbe();
+    return;
+  }
+  switch (state) {
     case WatcherState::kEmpty:
-      if (!useWatchList_ && health_->suspect()) {
-        startProbe();  // a LIST would block a pool worker on a server that may be down
-      } else {
-        beginInit();
-      }
+      beginInit();
       break;
     case WatcherState::kInitListing:
-      if (health_->suspect()) {
-        startProbe();
-      } else {
-        listPage();
-      }
+      listPage();
       break;
     case WatcherState::kInitWatching:
       startWatch(/*initialEvents=*/true);
@@ -444,7 +445,18 @@ void Watcher::retryLater(const Error& error) {
   ++failures_;
   std::chrono::nanoseconds delay = backoff_.next();
   const bool noAnswer = serverDidNotAnswer(error);
-  if (noAnswer) {
+  std::weak_ptr<Watcher> weak = weak_from_this();
+  auto strand = strand_;
+  auto wake = [weak, strand] {
+    // The server answered another informer: retry now instead of at the end of the backoff.
+    strand->post([weak] {
+      auto self = weak.lock();
+      if (!self || self->stopped_ || !self->backingOff_) return;
+      if (self->retryTimer_) self->retryTimer_->cancel();
+      self->step();
+    });
+  };
+  if (noAnswer && health_->proberOrWait(this, std::move(wake))) {
     double jitter = 0.8 + 0.4 * random_();
     auto cap = std::chrono::nanoseconds(static_cast<long long>(
         static_cast<double>(std::chrono::nanoseconds(options_.outageRetryInterval).count()) *
@@ -461,7 +473,6 @@ void Watcher::retryLater(const Error& error) {
                                             {"attempt", failures_.load()},
                                             {"delay_ms", millis(delay)}});
   backingOff_ = true;
-  std::weak_ptr<Watcher> weak = weak_from_this();
   retryTimer_ = strand_->postAfter(delay, [weak] {
     if (auto self = weak.lock()) self->step();
   });

@@ -12,18 +12,18 @@
 // resourceVersion. Watch-list falls back to LIST+WATCH for good once the server answers the
 // watch-list request with an error or ends it without the initial-events-end bookmark.
 //
-// Retries: failures where the server answered (5xx, 429, 403, decode...) follow a jittered
-// exponential backoff 0.8 s -> 30 s that resets after a healthy period (no failure for
-// `backoff.resetAfter`, 120 s) and honours Retry-After. Failures where the server did not answer
-// (connection refused/reset, timeout) retry at most every `outageRetryInterval` (2.5 s ± 20%):
-// such attempts cost the server nothing, and this is what brings the watch back within ~3 s of
-// the server answering again after an outage of any length.
+// Retries: failures follow a jittered exponential backoff 0.8 s -> 30 s that resets after a
+// healthy period (no failure for `backoff.resetAfter`, 120 s) and honours Retry-After.
+// Quick way back after an outage: while a server does not answer (connection refused/reset,
+// timeout), one informer of that server (the prober, see ServerHealth) retries at most every
+// `outageRetryInterval` (2.5 s ± 20%), which costs the dead server nothing; the server's other
+// informers keep their backoff and are woken the moment it answers. So watches are back within
+// ~4 s of the server answering again, after an outage of any length.
 //
-// A server that stops answering must not hold the shared pool's workers: while its ServerHealth
-// is suspect (a no-answer failure, shared by the informers of that server), a LIST is preceded by
-// a non-blocking probe (a 1-second watch selecting no object); only once the server answers does
-// the blocking LIST run. Only the first LIST that meets a dead server blocks, for the client's
-// request timeout.
+// While the server is suspect, every attempt starts with a probe: a non-blocking 1-second watch
+// that selects no object. It keeps blocking LISTs (which would hold a shared pool worker for the
+// request timeout) away from a server that is not answering, and gives an unambiguous sign of
+// life even for a quiet resource. Only the first LIST that meets a dead server blocks.
 //
 // Threading: every state transition runs on the watcher's strand (a SerialExecutor on the shared
 // pool). Watch callbacks arrive on I/O threads and only post to the strand. LIST pages are

@@ -78,10 +78,18 @@ Expected<ControllerPtr> Builder::build(ReconcilerPtr reconciler) {
   for (auto& s : sources_) {
     MapFunc map = s.map;
     if (!map) {
-      map = s.owner.kind == OwnerMapping::Kind::kLabels
-                ? requestForOwnerLabels(s.owner.nameLabel, s.owner.namespaceLabel)
-                : requestForOwnerReference(primary.group, primary.kind, s.owner.controllerOnly,
-                                           primary.namespaced);
+      switch (s.owner.kind) {
+        case OwnerMapping::Kind::kLabels:
+          map = requestForOwnerLabels(s.owner.nameLabel, s.owner.namespaceLabel);
+          break;
+        case OwnerMapping::Kind::kAnnotation:
+          map = requestForOwnerAnnotation(s.owner.annotation);
+          break;
+        case OwnerMapping::Kind::kOwnerReference:
+          map = requestForOwnerReference(primary.group, primary.kind, s.owner.controllerOnly,
+                                         primary.namespaced);
+          break;
+      }
     }
     controller->watch(s.informer, std::move(map), withFilters(std::move(s.predicates)));
   }

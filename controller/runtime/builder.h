@@ -24,11 +24,13 @@ namespace rio::runtime {
 
 /// How children owned by the primary are mapped back to it.
 struct OwnerMapping {
-  enum class Kind { kOwnerReference, kLabels };
+  enum class Kind { kOwnerReference, kLabels, kAnnotation };
   Kind kind = Kind::kOwnerReference;
   // kLabels
   std::string nameLabel;
   std::string namespaceLabel;
+  // kAnnotation
+  std::string annotation;
   // kOwnerReference
   bool controllerOnly = true;
 
@@ -36,6 +38,14 @@ struct OwnerMapping {
   static OwnerMapping byOwnerReference(bool controllerOnly = true) {
     OwnerMapping m;
     m.controllerOnly = controllerOnly;
+    return m;
+  }
+  /// An owner annotation "<namespace>/<name>" on the child (any cluster): see
+  /// requestForOwnerAnnotation().
+  static OwnerMapping byAnnotation(std::string annotation) {
+    OwnerMapping m;
+    m.kind = Kind::kAnnotation;
+    m.annotation = std::move(annotation);
     return m;
   }
   /// Owner labels on the child (any cluster): see requestForOwnerLabels().

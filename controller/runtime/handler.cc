@@ -21,9 +21,23 @@ MapFunc requestForOwnerLabels(std::string nameLabel, std::string namespaceLabel)
   };
 }
 
+MapFunc requestForOwnerAnnotation(std::string annotation) {
+  return [annotation = std::move(annotation)](const cache::ObjectPtr& o) {
+    const std::string* value = cache::annotationOf(*o, annotation);
+    if (!value) return std::vector<Request>{};
+    auto slash = value->find('/');
+    Request r = slash == std::string::npos
+                    ? Request{"", *value}
+                    : Request{value->substr(0, slash), value->substr(slash + 1)};
+    if (r.name.empty() || r.name.find('/') != std::string::npos) return std::vector<Request>{};
+    return std::vector<Request>{std::move(r)};
+  };
+}
+
 MapFunc requestForOwnerReference(std::string ownerGroup, std::string ownerKind, bool controllerOnly,
                                  bool ownerNamespaced) {
-  return [=](const cache::ObjectPtr& o) {
+  return [ownerGroup = std::move(ownerGroup), ownerKind = std::move(ownerKind), controllerOnly,
+          ownerNamespaced](const cache::ObjectPtr& o) {
     std::vector<Request> out;
     auto m = o->find("metadata");
     if (m == o->end() || !m->is_object()) return out;

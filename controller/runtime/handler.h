@@ -24,6 +24,11 @@ MapFunc requestForObject();
 /// label map to nothing.
 MapFunc requestForOwnerLabels(std::string nameLabel, std::string namespaceLabel = "");
 
+/// The owner named by one annotation on the child holding "<namespace>/<name>" (or "<name>" for
+/// a cluster-scoped owner): exact even where labels must be shortened. Children without it, or
+/// with an empty name, map to nothing.
+MapFunc requestForOwnerAnnotation(std::string annotation);
+
 /// The owner named by the child's metadata.ownerReferences with this API group ("" = core) and
 /// kind; with `controllerOnly`, only the reference marked `controller: true`. The owner is in the
 /// child's namespace, or cluster-scoped when `ownerNamespaced` is false.

@@ -33,51 +33,43 @@ Predicate annotationChanged() { return metadataChanged("annotations"); }
 Predicate resourceVersionChanged() { return metadataChanged("resourceVersion"); }
 
 Predicate fromFunction(std::function<bool(const nlohmann::json&)> fn) {
+  auto f = std::make_shared<const std::function<bool(const nlohmann::json&)>>(std::move(fn));
   Predicate p;
-  p.create = [fn](const cache::ObjectPtr& o) { return o && fn(*o); };
-  p.update = [fn](const cache::ObjectPtr&, const cache::ObjectPtr& o) { return o && fn(*o); };
-  p.del = [fn](const cache::ObjectPtr& o) { return o && fn(*o); };
+  p.create = [f](const cache::ObjectPtr& o) { return o && (*f)(*o); };
+  p.update = [f](const cache::ObjectPtr&, const cache::ObjectPtr& o) { return o && (*f)(*o); };
+  p.del = [f](const cache::ObjectPtr& o) { return o && (*f)(*o); };
   return p;
 }
 
-Predicate anyOf(std::vector<Predicate> ps) {
+namespace {
+
+// One combinator for anyOf/allOf: `any` decides whether one passing (true) or one failing
+// (false) predicate settles the answer.
+Predicate combine(std::vector<Predicate> ps, bool any) {
+  auto all = std::make_shared<const std::vector<Predicate>>(std::move(ps));
+  auto decide = [all, any](auto&& allows) {
+    for (const auto& q : *all) {
+      if (allows(q) == any) return any;
+    }
+    return any ? all->empty() : true;
+  };
   Predicate p;
-  p.create = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps)
-      if (q.allowsCreate(o)) return true;
-    return ps.empty();
+  p.create = [decide](const cache::ObjectPtr& o) {
+    return decide([&](const Predicate& q) { return q.allowsCreate(o); });
   };
-  p.update = [ps](const cache::ObjectPtr& a, const cache::ObjectPtr& b) {
-    for (const auto& q : ps)
-      if (q.allowsUpdate(a, b)) return true;
-    return ps.empty();
+  p.update = [decide](const cache::ObjectPtr& a, const cache::ObjectPtr& b) {
+    return decide([&](const Predicate& q) { return q.allowsUpdate(a, b); });
   };
-  p.del = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps)
-      if (q.allowsDelete(o)) return true;
-    return ps.empty();
+  p.del = [decide](const cache::ObjectPtr& o) {
+    return decide([&](const Predicate& q) { return q.allowsDelete(o); });
   };
   return p;
 }
 
-Predicate allOf(std::vector<Predicate> ps) {
-  Predicate p;
-  p.create = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps)
-      if (!q.allowsCreate(o)) return false;
-    return true;
-  };
-  p.update = [ps](const cache::ObjectPtr& a, const cache::ObjectPtr& b) {
-    for (const auto& q : ps)
-      if (!q.allowsUpdate(a, b)) return false;
-    return true;
-  };
-  p.del = [ps](const cache::ObjectPtr& o) {
-    for (const auto& q : ps)
-      if (!q.allowsDelete(o)) return false;
-    return true;
-  };
-  return p;
-}
+}  // namespace
+
+Predicate anyOf(std::vector<Predicate> ps) { return combine(std::move(ps), true); }
+
+Predicate allOf(std::vector<Predicate> ps) { return combine(std::move(ps), false); }
 
 }  // namespace rio::runtime::predicates

@@ -36,9 +36,23 @@ nlohmann::json objectMeta(const Owner& owner, const std::string& name, const std
                           const nlohmann::json& extraLabels) {
   nlohmann::json labels = ownerLabels(owner);
   for (const auto& [k, v] : extraLabels.items()) labels[k] = v;
-  nlohmann::json meta = {{"name", name}, {"labels", labels}};
+  nlohmann::json meta = {{"name", name}, {"labels", labels}, {"annotations", {{kOwnerAnnotation, owner.ns + "/" + owner.name}}}};
   if (!ns.empty()) meta["namespace"] = ns;
   return meta;
+}
+
+std::optional<Owner> ownerOf(const nlohmann::json& object) {
+  const auto* meta = object.contains("metadata") ? &object["metadata"] : nullptr;
+  if (!meta || !meta->is_object()) return std::nullopt;
+  auto labels = meta->value("labels", nlohmann::json::object());
+  auto annotations = meta->value("annotations", nlohmann::json::object());
+  if (!labels.is_object() || !annotations.is_object()) return std::nullopt;
+  if (labels.value(kManagedByLabel, "") != kManagedByValue) return std::nullopt;
+  std::string ref = annotations.value(kOwnerAnnotation, "");
+  auto slash = ref.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == ref.size()) return std::nullopt;
+  return Owner{labels.value(kOwnerKindLabel, ""), ref.substr(0, slash), ref.substr(slash + 1),
+               labels.value(kClusterLabel, "")};
 }
 
 }  // namespace rio::desired

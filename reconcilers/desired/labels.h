@@ -3,6 +3,7 @@
 // ownerReferences do not exist, hence labels.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,8 @@ inline constexpr char kManagedByValue[] = "remote-istio-operator";
 inline constexpr char kOwnerKindLabel[] = "istio.alibabacloud.com/owner-kind";
 /// The owning CR as "<namespace>.<name>" (hashed when longer than a label value may be).
 inline constexpr char kOwnerLabel[] = "istio.alibabacloud.com/owner";
+/// The owning CR as "<namespace>/<name>", exact (labels may be hashed): maps remote events back to it.
+inline constexpr char kOwnerAnnotation[] = "istio.alibabacloud.com/owner";
 /// The remote cluster the object belongs to.
 inline constexpr char kClusterLabel[] = "istio.alibabacloud.com/cluster";
 /// Set on user namespaces whose `istio-injection` label the operator added (and only those).
@@ -37,7 +40,10 @@ std::string ownerValue(const Owner& owner);
 nlohmann::json ownerLabels(const Owner& owner);
 /// The label selector matching exactly the objects of `owner`.
 std::string ownerSelector(const Owner& owner);
-/// Object metadata: name, namespace (omitted when empty), the owner labels plus `extra` labels.
+/// The owner of an object from its owner annotation; nullopt when it has none.
+std::optional<Owner> ownerOf(const nlohmann::json& object);
+/// Object metadata: name, namespace (omitted when empty), the owner labels plus `extra` labels,
+/// and the owner annotation.
 nlohmann::json objectMeta(const Owner& owner, const std::string& name, const std::string& ns,
                           const nlohmann::json& extraLabels = nlohmann::json::object());
 

@@ -9,7 +9,7 @@ std::string remoteSecretName(const std::string& cluster) { return "istio-remote-
 Manifest istioRemoteSecret(const Owner& owner, const std::string& istioNamespace, const std::string& kubeconfig) {
   namespace r = kube::resources;
   nlohmann::json meta = objectMeta(owner, remoteSecretName(owner.cluster), istioNamespace, {{kMultiClusterLabel, "true"}});
-  meta["annotations"] = {{kClusterAnnotation, owner.cluster}};
+  meta["annotations"][kClusterAnnotation] = owner.cluster;
   nlohmann::json secret = typed(r::kSecrets, meta);
   secret["type"] = "Opaque";
   secret["data"] = {{owner.cluster, base64::encode(kubeconfig)}};

@@ -59,7 +59,9 @@ struct CacheFixture {
   cache::InformerPtr informer;
   std::vector<std::string> events;  // "add x@1", "update x@1->2", "delete x@3"
 
-  CacheFixture() {
+  CacheFixture() : CacheFixture(std::make_shared<FakeExecutor>()) {}
+  /// Several fixtures (servers) may share one executor and clock.
+  explicit CacheFixture(std::shared_ptr<FakeExecutor> shared) : executor(std::move(shared)) {
     kube::RestConfig config;
     config.server = "https://fake.example:6443";
     kube::ClientOptions co;

@@ -21,7 +21,11 @@ namespace {
 
 // An informer that has listed a@1, b@1, c@1 (rv 100) and is watching from 100.
 struct Synced : CacheFixture {
-  Synced() {
+  explicit Synced(std::shared_ptr<rio::testing::FakeExecutor> executor =
+                      std::make_shared<rio::testing::FakeExecutor>(),
+                  ServerHealthPtr health = nullptr)
+      : CacheFixture(std::move(executor)) {
+    options.watcher.health = std::move(health);
     transport->enqueue(
         200, listBody({configMap("a", "1"), configMap("b", "1"), configMap("c", "1")}, "100"));
     start();
@@ -30,7 +34,7 @@ struct Synced : CacheFixture {
   }
 };
 
-const std::string kGone =
+constexpr const char* kGone =
     R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"The resourceVersion for the provided watch is too old.","reason":"Expired","code":410}})"
     "\n";
 
@@ -113,7 +117,11 @@ TEST_CASE(
   CHECK(f.informer->watcher().backingOff());
   f.runNextTimer();
   REQUIRE(f.watches().size() == 2);
-  CHECK(contains(f.watches()[1].target, "resourceVersion=250"));
+  CHECK(contains(f.watches()[1].target, "rio-reachability-probe"));  // is the server back?
+  f.openStream()->close();                                           // yes
+  f.executor->runReady();
+  REQUIRE(f.watches().size() == 3);
+  CHECK(contains(f.watches()[2].target, "resourceVersion=250"));
   CHECK(f.lists().size() == 1);  // no relist for a disconnect
 }
 
@@ -175,6 +183,7 @@ TEST_CASE(
   for (int i = 0; i < 8; ++i) f.transport->enqueue(503, statusBody(503, "ServiceUnavailable"));
   f.start();
   std::vector<std::chrono::milliseconds> delays;
+  delays.reserve(7);
   for (int i = 0; i < 7; ++i) delays.push_back(f.runNextTimer());
   CHECK(delays == std::vector<std::chrono::milliseconds>{800ms, 1600ms, 3200ms, 6400ms, 12800ms,
                                                          25600ms, 30000ms});
@@ -233,9 +242,16 @@ TEST_CASE(
   CHECK(longestGap <= 3s);
   CHECK(f.lists().size() == 1);
 
-  // The server answers again: the next attempt gets through and resumes where we were.
+  // The server answers again: the next probe is answered (after its one second) and the watch
+  // resumes where it was.
   SteadyTime up = clock.now();
   while (f.watches().size() == seen) f.executor->advance(100ms, 100ms);
+  CHECK(contains(f.watches().back().target, "rio-reachability-probe"));
+  f.openStream();
+  f.executor->advance(1s, 100ms);
+  f.transport->lastStream()->close();
+  f.executor->runReady();
+  REQUIRE(f.watches().size() == seen + 2);
   CHECK(clock.now() - up <= 5s);
   CHECK(contains(f.watches().back().target, "resourceVersion=101"));
   f.openStream();
@@ -432,4 +448,46 @@ TEST_CASE(
   f.failStream(403, "Forbidden");
   CHECK(f.lists().size() == 1);
   CHECK_FALSE(f.options.watcher.health->suspect());
+}
+
+TEST_CASE(
+    "Informer: during an outage one informer per server probes, the others wait and return as soon "
+    "as it gets an answer",
+    "[cache][informer][backoff]") {
+  auto executor = std::make_shared<rio::testing::FakeExecutor>();
+  auto health = std::make_shared<ServerHealth>();  // one server, two informers
+  Synced prober(executor, health);
+  Synced other(executor, health);
+  prober.breakStream();  // the first to notice probes
+  other.breakStream();
+  auto& clock = executor->fakeClock();
+  SteadyTime downSince = clock.now();
+  std::size_t proberSeen = prober.watches().size(), otherSeen = other.watches().size();
+  int proberAttempts = 0, otherAttempts = 0;
+  while (clock.now() - downSince < 5min) {
+    executor->advance(100ms, 100ms);
+    if (prober.watches().size() != proberSeen) {
+      proberSeen = prober.watches().size();
+      ++proberAttempts;
+      prober.breakStream();
+    }
+    if (other.watches().size() != otherSeen) {
+      otherSeen = other.watches().size();
+      ++otherAttempts;
+      other.breakStream();
+    }
+  }
+  CHECK(proberAttempts > 100);
+  CHECK(otherAttempts < 20);  // its own backoff, up to 30 s between attempts
+
+  // The server answers the prober's next probe: the other informer is back at once.
+  SteadyTime up = clock.now();
+  while (prober.watches().size() == proberSeen) executor->advance(100ms, 100ms);
+  prober.openStream()->close();
+  executor->runReady();
+  CHECK(other.watches().size() == otherSeen + 1);
+  CHECK(contains(other.watches().back().target, "resourceVersion=100"));
+  CHECK(contains(prober.watches().back().target, "resourceVersion=100"));
+  CHECK(clock.now() - up <= 5s);
+  CHECK_FALSE(health->suspect());
 }

@@ -17,6 +17,7 @@ ObjectPtr obj(const std::string& ns, const std::string& name, const std::string&
 
 std::vector<std::string> names(const std::vector<ObjectPtr>& objects) {
   std::vector<std::string> out;
+  out.reserve(objects.size());
   for (const auto& o : objects) out.push_back((*o)["metadata"]["name"]);
   return out;
 }

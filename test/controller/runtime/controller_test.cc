@@ -13,12 +13,14 @@
 #include "controller/runtime/builder.h"
 #include "test/controller/cache/cache_fixture.h"
 #include "test/controller/runtime/metrics_text.h"
+#include "test/support/eventually.h"
 
 using namespace rio;
 using namespace rio::runtime;
 using namespace std::chrono_literals;
 using rio::testing::configMap;
 using rio::testing::eventLine;
+using rio::testing::eventually;
 using rio::testing::FakeExecutor;
 using rio::testing::FakeStream;
 using rio::testing::FakeTransport;
@@ -27,18 +29,6 @@ using rio::testing::sampleValue;
 using Json = nlohmann::json;
 
 namespace {
-
-// Polls a condition other threads make true, with a generous bound: waits for an event, never
-// for an amount of time.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::seconds timeout = 20s) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 // Log lines written while it lives.
 class LogCapture {
@@ -183,7 +173,7 @@ struct Fixture {
   }
 
   /// A synced informer of `resource` on a new fake cluster, listing `items`.
-  Watched informer(const kube::Resource& resource, std::vector<Json> items,
+  Watched informer(const kube::Resource& resource, const std::vector<Json>& items,
                    const std::string& ns = "demo") {
     clusters.push_back(std::make_unique<FakeCluster>(executor->clock()));
     auto& c = *clusters.back();
@@ -238,8 +228,8 @@ Json ownedBy(Json o, const std::string& kind, const std::string& name, bool cont
   return o;
 }
 
-const kube::Resource kPrimary = kube::resources::kConfigMaps;
-const kube::Resource kChild = kube::resources::kSecrets;
+const kube::Resource& kPrimary = kube::resources::kConfigMaps;
+const kube::Resource& kChild = kube::resources::kSecrets;
 
 }  // namespace
 
@@ -601,6 +591,23 @@ TEST_CASE("Controller: Owns maps children to their owner by ownerReference or by
   REQUIRE(f.idle());
   CHECK(f.reconciler->calls()[1].request == Request{"istio-system", "owner-4"});
   CHECK(f.reconciler->count() == 2);
+}
+
+TEST_CASE("Controller: Owns maps children to their owner by an owner annotation",
+          "[runtime][controller][builder]") {
+  Fixture f;
+  auto primary = f.informer(kPrimary, {});
+  auto remote = f.informer(kube::resources::kServiceAccounts, {}, "");
+  Builder b("widgets", f.executor);
+  b.forInformer(primary.informer)
+      .owns(remote.informer, OwnerMapping::byAnnotation("example.com/owner"));
+  f.build(b);
+  f.start();
+  Json child = configMap("sa", "3", Json::object(), "istio-system");
+  child["metadata"]["annotations"] = {{"example.com/owner", "hub-ns/cluster-1"}};
+  f.send(remote, eventLine("ADDED", child));
+  REQUIRE(f.reconciler->waitFor(1));
+  CHECK(f.reconciler->calls()[0].request == Request{"hub-ns", "cluster-1"});
 }
 
 TEST_CASE(

@@ -74,6 +74,7 @@ TEST_CASE("WorkQueue: concurrent workers never hold the same key at once", "[wor
   std::atomic<bool> overlap{false};
   std::atomic<int> processed{0};
   std::vector<std::thread> workers;
+  workers.reserve(4);
   for (int w = 0; w < 4; ++w) {
     workers.emplace_back([&] {
       while (auto key = f.queue->get()) {

@@ -183,3 +183,17 @@ TEST_CASE("desired: the injection config is YAML with policy and a template the 
   YAML::Node mesh = YAML::Load(meshConfig(p));
   CHECK(mesh["defaultConfig"]["discoveryAddress"].as<std::string>() == "istio-pilot.istio-system:15010");
 }
+
+TEST_CASE("desired: the owner of a managed object is read back from its metadata", "[desired][labels]") {
+  json obj = typed(kube::resources::kConfigMaps, objectMeta(kOwner, "x", "istio-system"));
+  auto owner = ownerOf(obj);
+  REQUIRE(owner);
+  CHECK(owner->kind == "RemoteIstio");
+  CHECK(owner->ns == "istio-system");
+  CHECK(owner->name == "cn-beijing");
+  CHECK(owner->cluster == "cn-beijing");
+  // Objects somebody else made are not ours, whatever their annotations say.
+  obj["metadata"]["labels"].erase(kManagedByLabel);
+  CHECK_FALSE(ownerOf(obj));
+  CHECK_FALSE(ownerOf(json::object()));
+}
