@@ -1,69 +1,32 @@
 #include "controller/helpers/conditions.h"
 
-#include "controller/helpers/time_format.h"
+#include <vector>
+
+#include "api/meta/fields.h"
 
 namespace rio::helpers {
 namespace {
 
 using Json = nlohmann::json;
 
-// Cuts at a UTF-8 character boundary at or below `max` bytes.
-std::string capUtf8(const std::string& s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return s.substr(0, end);
-}
-
 }  // namespace
 
-const Json* findCondition(const Json& conditions, std::string_view type) {
-  if (!conditions.is_array()) return nullptr;
-  for (const auto& c : conditions) {
-    if (c.is_object() && c.value("type", "") == type) return &c;
+bool setStatusCondition(Json& status, meta::Condition condition, WallTime now) {
+  if (!status.is_object()) status = Json::object();
+  Json& list = status["conditions"];
+  if (!list.is_array()) list = Json::array();
+  for (auto& item : list) {
+    if (!item.is_object() || item.value("type", "") != condition.type) continue;
+    std::vector<meta::Condition> one(1);
+    meta::FieldErrors errors;
+    if (!meta::decodeInto(item, one[0], meta::FieldPath(), errors)) one.clear();
+    bool changed = meta::setCondition(one, std::move(condition), now);
+    if (changed) item = meta::encode(one.front());
+    return changed;
   }
-  return nullptr;
-}
-
-bool isConditionTrue(const Json& conditions, std::string_view type) {
-  const Json* c = findCondition(conditions, type);
-  return c && c->value("status", "") == "True";
-}
-
-bool removeCondition(Json& conditions, std::string_view type) {
-  if (!conditions.is_array()) return false;
-  for (auto it = conditions.begin(); it != conditions.end(); ++it) {
-    if (it->is_object() && it->value("type", "") == type) {
-      conditions.erase(it);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool setCondition(Json& conditions, const Condition& condition, WallTime now) {
-  if (!conditions.is_array()) conditions = Json::array();
-  const std::string message = capUtf8(condition.message, kMaxConditionMessageBytes);
-  for (auto& c : conditions) {
-    if (!c.is_object() || c.value("type", "") != condition.type) continue;
-    Json before = c;
-    if (c.value("status", "") != condition.status) {
-      c["status"] = condition.status;
-      c["lastTransitionTime"] = formatTime(now);
-    } else if (!c.contains("lastTransitionTime")) {
-      c["lastTransitionTime"] = formatTime(now);
-    }
-    c["reason"] = condition.reason;
-    c["message"] = message;
-    c["observedGeneration"] = condition.observedGeneration;
-    return c != before;
-  }
-  conditions.push_back({{"type", condition.type},
-                        {"status", condition.status},
-                        {"observedGeneration", condition.observedGeneration},
-                        {"lastTransitionTime", formatTime(now)},
-                        {"reason", condition.reason},
-                        {"message", message}});
+  std::vector<meta::Condition> fresh;
+  meta::setCondition(fresh, std::move(condition), now);
+  list.push_back(meta::encode(fresh.front()));
   return true;
 }
 
@@ -96,7 +59,7 @@ Expected<bool> updateStatusIfChanged(kube::Client& client, const kube::Resource&
   options.subresource = "status";
   auto r = client.patch(resource, kube::ObjectKey::of(live), kube::PatchType::kMerge, patch,
                         options);
-  if (!r) return fail(r.error());  // "patch <Kind> <ns/name> (status): ..."
+  if (!r) return fail(r.error());
   return true;
 }
 

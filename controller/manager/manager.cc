@@ -23,13 +23,7 @@ ClientFactory defaultClientFactory(kube::RestConfig config) {
                   milliseconds timeout) -> Expected<kube::ClientPtr> {
     kube::RestConfig c = config;
     if (timeout.count() > 0 && (c.timeout.count() <= 0 || timeout < c.timeout)) c.timeout = timeout;
-    // kube::makeClient(IoRuntime&, ...) is declared in client.h but not defined on main yet, so
-    // the transport is built here and handed to the transport overload.
-    auto endpoint = kube::Endpoint::parse(c.server);
-    if (!endpoint) return fail(endpoint.error().wrap("server of " + c.origin));
-    auto transport = kube::makeTransport(io, *endpoint, c.tls);
-    if (!transport) return fail(transport.error());
-    return kube::makeClient(*transport, c, std::move(options));
+    return kube::makeClient(io, c, std::move(options));
   };
 }
 

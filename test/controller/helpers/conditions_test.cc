@@ -11,40 +11,65 @@ using namespace std::chrono_literals;
 using rio::testing::FakeTransport;
 using Json = nlohmann::json;
 
+namespace {
+
+meta::Condition cond(std::string type, meta::ConditionStatus status, std::string reason,
+                     std::string message, std::int64_t generation) {
+  meta::Condition c;
+  c.type = std::move(type);
+  c.status = status;
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observedGeneration = generation;
+  return c;
+}
+
+using meta::ConditionStatus;
+
+}  // namespace
+
 TEST_CASE("Conditions: a new condition is appended with lastTransitionTime and observedGeneration",
           "[helpers]") {
   testing::FakeClock clock;
-  Json conditions;  // null: no list yet
-  CHECK(helpers::setCondition(conditions, {"Ready", "False", "Pending", "waiting", 3}, clock.wallNow()));
-  REQUIRE(conditions.size() == 1);
-  CHECK(conditions[0] == Json{{"type", "Ready"},
-                              {"status", "False"},
-                              {"observedGeneration", 3},
-                              {"lastTransitionTime", helpers::formatTime(clock.wallNow())},
-                              {"reason", "Pending"},
-                              {"message", "waiting"}});
+  Json status{{"phase", "Pending"}};
+  CHECK(helpers::setStatusCondition(status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 3),
+                                    clock.wallNow()));
+  REQUIRE(status["conditions"].size() == 1);
+  CHECK(status["conditions"][0] == Json{{"type", "Ready"},
+                                        {"status", "False"},
+                                        {"observedGeneration", 3},
+                                        {"lastTransitionTime", helpers::formatTime(clock.wallNow())},
+                                        {"reason", "Pending"},
+                                        {"message", "waiting"}});
+  CHECK(status["phase"] == "Pending");
 }
 
-TEST_CASE("Conditions: lastTransitionTime moves only when the status flips", "[helpers]") {
+TEST_CASE("Conditions: lastTransitionTime moves only when the status flips, other conditions "
+          "stay as they are",
+          "[helpers]") {
   testing::FakeClock clock;
-  Json conditions;
-  helpers::setCondition(conditions, {"Ready", "False", "Pending", "waiting", 1}, clock.wallNow());
-  const Json first = conditions[0]["lastTransitionTime"];
+  Json status{{"conditions", {{{"type", "Other"}, {"status", "True"}, {"custom", 1}}}}};
+  helpers::setStatusCondition(status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 1),
+                              clock.wallNow());
+  auto ready = [&] { return status["conditions"][1]; };
+  const Json first = ready()["lastTransitionTime"];
 
   clock.advance(1min);
-  CHECK_FALSE(helpers::setCondition(conditions, {"Ready", "False", "Pending", "waiting", 1}, clock.wallNow()));
-  CHECK(helpers::setCondition(conditions, {"Ready", "False", "Unreachable", "no route", 2}, clock.wallNow()));
-  CHECK(conditions[0]["lastTransitionTime"] == first);
-  CHECK(conditions[0]["reason"] == "Unreachable");
-  CHECK(conditions[0]["observedGeneration"] == 2);
+  CHECK_FALSE(helpers::setStatusCondition(
+      status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 1), clock.wallNow()));
+  CHECK(helpers::setStatusCondition(
+      status, cond("Ready", ConditionStatus::kFalse, "Unreachable", "no route", 2), clock.wallNow()));
+  CHECK(ready()["lastTransitionTime"] == first);
+  CHECK(ready()["reason"] == "Unreachable");
+  CHECK(ready()["observedGeneration"] == 2);
 
   clock.advance(1min);
-  CHECK(helpers::setCondition(conditions, {"Ready", "True", "Joined", "ok", 2}, clock.wallNow()));
-  CHECK(conditions[0]["lastTransitionTime"] == helpers::formatTime(clock.wallNow()));
-  CHECK(helpers::isConditionTrue(conditions, "Ready"));
-  CHECK(conditions.size() == 1);
-  CHECK(helpers::removeCondition(conditions, "Ready"));
-  CHECK(helpers::findCondition(conditions, "Ready") == nullptr);
+  CHECK(helpers::setStatusCondition(status, cond("Ready", ConditionStatus::kTrue, "Joined", "ok", 2),
+                                    clock.wallNow()));
+  CHECK(ready()["status"] == "True");
+  CHECK(ready()["lastTransitionTime"] == helpers::formatTime(clock.wallNow()));
+  CHECK(status["conditions"][0] == Json{{"type", "Other"}, {"status", "True"}, {"custom", 1}});
+  CHECK(status["conditions"].size() == 2);
 }
 
 TEST_CASE("Conditions: a status equal to the live one is not written, a changed one is patched "
