@@ -213,7 +213,7 @@ void LeaderElector::attempt() {
   }
   call.unlock();
   if (leaderChanged && callbacks_.onNewLeader) callbacks_.onNewLeader(holder);
-  if (started) {
+  if (started && isLeader()) {  // not when stop() or the watchdog came in between
     setGauge(1);
     logger_.info("successfully acquired lease");
     if (callbacks_.onStartedLeading) callbacks_.onStartedLeading();

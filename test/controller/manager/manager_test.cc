@@ -1,6 +1,9 @@
 #include "controller/manager/manager.h"
 
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -16,6 +19,7 @@
 #include "test/support/eventually.h"
 #include "test/support/fake_clock.h"
 #include "test/support/fake_transport.h"
+#include "test/support/temp_dir.h"
 
 using namespace rio;
 using namespace rio::manager;
@@ -119,12 +123,15 @@ ManagerOptions electingOptions(FakeControlPlane& cp, const std::string& identity
 // Runs mgr->run() on a thread and keeps its exit code.
 class Runner {
  public:
-  explicit Runner(Manager& mgr) : thread_([this, &mgr] {
+  explicit Runner(Manager& mgr) : mgr_(mgr), thread_([this, &mgr] {
       code_ = mgr.run();
       done_ = true;
     }) {}
+  // A failed REQUIRE leaves the manager running: stop it so the test ends instead of hanging.
   ~Runner() {
-    if (thread_.joinable()) thread_.join();
+    if (!thread_.joinable()) return;
+    mgr_.stop();
+    thread_.join();
   }
   int join() {
     thread_.join();
@@ -133,10 +140,20 @@ class Runner {
   bool done() const { return done_.load(); }
 
  private:
+  Manager& mgr_;
   std::atomic<int> code_{-1};
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
+
+// Waits until every task queued on a one-thread executor before this call has run (the sentinel
+// runs after them), so a test moves a manual clock only when the executor has settled.
+void drain(runtime::ExecutorImpl& executor) {
+  auto ran = std::make_shared<std::promise<void>>();
+  auto done = ran->get_future();
+  executor.post([ran] { ran->set_value(); });
+  REQUIRE(done.wait_for(10s) == std::future_status::ready);
+}
 
 // Checks the Prometheus text exposition format line by line: HELP/TYPE comments and samples
 // whose family was typed before. Returns the offending line, or "" when all are well formed.
@@ -220,6 +237,11 @@ TEST_CASE("Manager: /readyz fails until the caches synced, then controllers run 
   CHECK(metrics.status == 200);
   CHECK(http::findHeader(metrics.headers, "Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
   CHECK(badPrometheusLine(metrics.body) == "");
+  if (std::filesystem::exists("/usr/bin/promtool")) {  // Prometheus's own parser and linter
+    testing::TempDir dir;
+    std::string file = dir.write("metrics.txt", metrics.body);
+    CHECK(std::system(("/usr/bin/promtool check metrics < " + file + " > /dev/null 2>&1").c_str()) == 0);
+  }
   for (const char* series :
        {"controller_runtime_reconcile_total{controller=\"widgets\",result=\"success\"}",
         "controller_runtime_reconcile_errors_total{controller=\"widgets\"}",
@@ -294,12 +316,12 @@ TEST_CASE("Manager: without leader election, a stop before anything synced still
   auto mgr = Manager::create(o);
   REQUIRE(mgr);
   REQUIRE((*mgr)->informer({kube::resources::kConfigMaps, "demo"}));
-  bool runnableStarted = false;
+  std::atomic<bool> runnableStarted{false};
   (*mgr)->add(Runnable{"early", [&] { runnableStarted = true; }, nullptr, false});
   Runner runner(**mgr);
   REQUIRE(eventually([&] { return (*mgr)->healthPort() != 0; }));
   CHECK((*mgr)->metricsPort() == 0);
-  REQUIRE(eventually([&] { return runnableStarted; }));
+  REQUIRE(eventually([&] { return runnableStarted.load(); }));
   (*mgr)->stop();
   cp.openLists();  // the LIST in flight returns; its result is discarded
   CHECK(runner.join() == kExitOk);
@@ -334,6 +356,7 @@ TEST_CASE("Manager: two managers elect one leader, when it stops, the other lead
           "[manager]") {
   FakeControlPlane cp;
   auto clock = std::make_shared<testing::FakeClock>();
+  // One worker each, so drain() can tell when an executor has settled.
   auto executorA = runtime::makeExecutor(1, clock);
   auto executorB = runtime::makeExecutor(1, clock);
   ManagerOptions oa = electingOptions(cp, "a");
@@ -347,6 +370,7 @@ TEST_CASE("Manager: two managers elect one leader, when it stops, the other lead
 
   Runner runA(**a);
   REQUIRE(eventually([&] { return (*a)->leading(); }));
+  drain(*executorA);
   Runner runB(**b);
   REQUIRE(eventually([&] { return (*b)->elector()->observedLeader() == "a"; }));
   CHECK_FALSE((*b)->leading());
@@ -357,7 +381,10 @@ TEST_CASE("Manager: two managers elect one leader, when it stops, the other lead
     clock->advance(2s);
     executorA->wake();
     executorB->wake();
+    INFO("iteration " << i << ", renewTime " << renewTime() << ", now "
+                      << helpers::formatMicroTime(clock->wallNow()));
     REQUIRE(eventually([&] { return renewTime() == helpers::formatMicroTime(clock->wallNow()); }));
+    drain(*executorA);  // a has scheduled its next renewal before the clock moves again
     CHECK((*a)->leading());
     CHECK_FALSE((*b)->leading());
   }
