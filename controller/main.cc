@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto commandLine = manager::parseCommandLine(args, manager::processEnv());
   if (!commandLine) {
-    std::fprintf(stderr, "remote-istio-operator: %s\nRun 'remote-istio-operator --help' for usage.\n",
+    std::fprintf(stderr,
+                 "remote-istio-operator: %s\nRun 'remote-istio-operator --help' for usage.\n",
                  commandLine.error().message().c_str());
     return 2;
   }
@@ -39,8 +40,8 @@ int main(int argc, char** argv) {
     return manager::kExitFailure;
   }
   logger.info("starting remote-istio-operator", {{"version", RIO_VERSION},
-                                                  {"cluster", config->describe()},
-                                                  {"mesh_namespace", commandLine->meshNamespace}});
+                                                 {"cluster", config->describe()},
+                                                 {"mesh_namespace", commandLine->meshNamespace}});
   auto options = manager::toManagerOptions(*commandLine, std::move(*config));
   if (!options) {
     logger.error("invalid configuration", {{"error", options.error().message()}});

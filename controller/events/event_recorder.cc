@@ -140,7 +140,8 @@ struct Broadcaster::Metrics {
                          "counted on an existing Event), dropped_queue_full, "
                          "dropped_rate_limited, failed.")
                    .Register(registry)) {
-    for (const char* r : {"created", "patched", "dropped_queue_full", "dropped_rate_limited", "failed"}) {
+    for (const char* r :
+         {"created", "patched", "dropped_queue_full", "dropped_rate_limited", "failed"}) {
       family.Add({{"result", r}});
     }
   }
@@ -252,26 +253,29 @@ void Broadcaster::process(Pending e) {
   }
   Correlator& c = *correlator_;
   const std::string host = options_.instance;
-  const std::string object = e.ref.kind + kSep + e.ref.ns + kSep + e.ref.name + kSep + e.ref.uid +
-                             kSep + e.ref.apiVersion;
+  const std::string object =
+      e.ref.kind + kSep + e.ref.ns + kSep + e.ref.name + kSep + e.ref.uid + kSep + e.ref.apiVersion;
   const std::string source = e.component + kSep + host;
 
   // 1. Per-object spam filter.
   const std::string spamKey = source + kSep + object;
   std::shared_ptr<TokenBucket>* bucket = c.buckets.get(spamKey);
   if (!bucket) {
-    bucket = &c.buckets.put(spamKey, std::make_shared<TokenBucket>(options_.qps, options_.burst, clock_));
+    bucket = &c.buckets.put(spamKey,
+                            std::make_shared<TokenBucket>(options_.qps, options_.burst, clock_));
   }
   if (!(*bucket)->tryTake()) {
     count(&BroadcasterStats::droppedRateLimited, "dropped_rate_limited");
-    logger_.debug("event dropped: rate limit for the object",
-                  {{"kind", e.ref.kind}, {"namespace", e.ref.ns}, {"name", e.ref.name},
-                   {"reason", e.reason}});
+    logger_.debug("event dropped: rate limit for the object", {{"kind", e.ref.kind},
+                                                               {"namespace", e.ref.ns},
+                                                               {"name", e.ref.name},
+                                                               {"reason", e.reason}});
     return;
   }
 
   // 2. Aggregation of similar events (same object, type, reason; different messages).
-  const std::string aggKey = source + kSep + object + kSep + std::string(toString(e.type)) + kSep + e.reason;
+  const std::string aggKey =
+      source + kSep + object + kSep + std::string(toString(e.type)) + kSep + e.reason;
   Correlator::Aggregate* agg = c.aggregates.get(aggKey);
   if (!agg) agg = &c.aggregates.put(aggKey, {});
   if (e.steady - agg->last > options_.similarInterval) agg->messages.clear();
@@ -359,26 +363,27 @@ void Broadcaster::write(Json event, bool patch, int attempt) {
     std::lock_guard lock(mu_);
     if (stopped_) return;
     std::weak_ptr<Broadcaster> weak = weak_from_this();
-    auto timer = strand_->postAfter(
-        options_.retryInterval,
-        [weak, event = std::move(event), patch, attempt]() mutable {
-          auto self = weak.lock();
-          if (!self) return;
-          {
-            std::lock_guard lock(self->mu_);
-            if (self->stopped_) return;
-            if (!self->retries_.empty()) self->retries_.erase(self->retries_.begin());
-          }
-          self->write(std::move(event), patch, attempt + 1);
-        });
+    auto timer = strand_->postAfter(options_.retryInterval,
+                                    [weak, event = std::move(event), patch, attempt]() mutable {
+                                      auto self = weak.lock();
+                                      if (!self) return;
+                                      {
+                                        std::lock_guard lock(self->mu_);
+                                        if (self->stopped_) return;
+                                        if (!self->retries_.empty())
+                                          self->retries_.erase(self->retries_.begin());
+                                      }
+                                      self->write(std::move(event), patch, attempt + 1);
+                                    });
     retries_.push_back(std::move(timer));
     return;
   }
   count(&BroadcasterStats::failed, "failed");
-  logger_.warn("could not write event",
-               {{"namespace", objectKey.ns}, {"event", objectKey.name},
-                {"reason", event.value("reason", "")}, {"error", error.message()},
-                {"attempts", attempt}});
+  logger_.warn("could not write event", {{"namespace", objectKey.ns},
+                                         {"event", objectKey.name},
+                                         {"reason", event.value("reason", "")},
+                                         {"error", error.message()},
+                                         {"attempts", attempt}});
 }
 
 }  // namespace rio::events

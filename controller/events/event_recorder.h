@@ -120,8 +120,7 @@ struct BroadcasterStats {
 class Broadcaster : public std::enable_shared_from_this<Broadcaster> {
  public:
   /// `client` writes the Events (blocking calls, made on a strand of `executor`).
-  static std::shared_ptr<Broadcaster> create(kube::ClientPtr client,
-                                             runtime::ExecutorPtr executor,
+  static std::shared_ptr<Broadcaster> create(kube::ClientPtr client, runtime::ExecutorPtr executor,
                                              BroadcasterOptions options);
   ~Broadcaster();
 

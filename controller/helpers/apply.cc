@@ -26,9 +26,12 @@ bool matches(const Json& desired, const Json& live) {
 
 std::string_view toString(ApplyResult result) {
   switch (result) {
-    case ApplyResult::kCreated: return "Created";
-    case ApplyResult::kUpdated: return "Updated";
-    case ApplyResult::kUnchanged: return "Unchanged";
+    case ApplyResult::kCreated:
+      return "Created";
+    case ApplyResult::kUpdated:
+      return "Updated";
+    case ApplyResult::kUnchanged:
+      return "Unchanged";
   }
   return "Unchanged";
 }

@@ -57,8 +57,8 @@ Expected<bool> updateStatusIfChanged(kube::Client& client, const kube::Resource&
   }
   kube::PatchOptions options;
   options.subresource = "status";
-  auto r = client.patch(resource, kube::ObjectKey::of(live), kube::PatchType::kMerge, patch,
-                        options);
+  auto r =
+      client.patch(resource, kube::ObjectKey::of(live), kube::PatchType::kMerge, patch, options);
   if (!r) return fail(r.error());
   return true;
 }

@@ -48,10 +48,9 @@ Json addFinalizerPatch(const Json& object, std::string_view finalizer) {
           {"path", "/metadata/finalizers"},
           {"value", Json::array({std::string(finalizer)})}}});
   }
-  return Json::array({{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", *list}},
-                      {{"op", "add"},
-                       {"path", "/metadata/finalizers/-"},
-                       {"value", std::string(finalizer)}}});
+  return Json::array(
+      {{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", *list}},
+       {{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", std::string(finalizer)}}});
 }
 
 Json removeFinalizerPatch(const Json& object, std::string_view finalizer) {

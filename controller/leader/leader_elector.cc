@@ -20,11 +20,16 @@ std::string ms(milliseconds d) { return std::to_string(d.count()) + "ms"; }
 
 std::string_view toString(ElectorState state) {
   switch (state) {
-    case ElectorState::kIdle: return "Idle";
-    case ElectorState::kCandidate: return "Candidate";
-    case ElectorState::kLeading: return "Leading";
-    case ElectorState::kLost: return "Lost";
-    case ElectorState::kStopped: return "Stopped";
+    case ElectorState::kIdle:
+      return "Idle";
+    case ElectorState::kCandidate:
+      return "Candidate";
+    case ElectorState::kLeading:
+      return "Leading";
+    case ElectorState::kLost:
+      return "Lost";
+    case ElectorState::kStopped:
+      return "Stopped";
   }
   return "Idle";
 }
@@ -33,8 +38,8 @@ Expected<void> validate(const LeaderElectionOptions& o) {
   if (o.name.empty()) return fail(Error::config("leader election: the lease name is empty"));
   if (o.identity.empty()) return fail(Error::config("leader election: the identity is empty"));
   if (o.retryPeriod.count() <= 0) {
-    return fail(Error::config("leader election: retry period must be positive, got " +
-                              ms(o.retryPeriod)));
+    return fail(
+        Error::config("leader election: retry period must be positive, got " + ms(o.retryPeriod)));
   }
   if (o.leaseDuration < std::chrono::seconds(1)) {
     return fail(Error::config("leader election: lease duration must be at least 1s, got " +
@@ -42,8 +47,8 @@ Expected<void> validate(const LeaderElectionOptions& o) {
   }
   if (o.leaseDuration <= o.renewDeadline) {
     return fail(Error::config("leader election: lease duration (" + ms(o.leaseDuration) +
-                              ") must be greater than the renew deadline (" +
-                              ms(o.renewDeadline) + ")"));
+                              ") must be greater than the renew deadline (" + ms(o.renewDeadline) +
+                              ")"));
   }
   if (o.renewDeadline.count() <= 1.2 * static_cast<double>(o.retryPeriod.count())) {
     return fail(Error::config("leader election: renew deadline (" + ms(o.renewDeadline) +
@@ -58,7 +63,8 @@ Expected<void> validate(const LeaderElectionOptions& o) {
 
 std::string defaultIdentity() {
   char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "unknown");
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "unknown");
   std::random_device rd;
   std::uniform_int_distribution<unsigned> byte(0, 255);
   unsigned char b[16];
@@ -67,21 +73,21 @@ std::string defaultIdentity() {
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   char uuid[37];
   std::snprintf(uuid, sizeof uuid,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                b[14], b[15]);
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return std::string(host) + "_" + uuid;
 }
 
 Expected<std::shared_ptr<LeaderElector>> LeaderElector::create(LeaseLockPtr lock,
-                                                                runtime::ExecutorPtr executor,
-                                                                LeaderElectionOptions options,
-                                                                LeaderCallbacks callbacks) {
+                                                               runtime::ExecutorPtr executor,
+                                                               LeaderElectionOptions options,
+                                                               LeaderCallbacks callbacks) {
   if (auto ok = validate(options); !ok) return fail(ok.error());
-  if (!lock || !executor) return fail(Error::invalid("leader election: lock and executor are required"));
-  return std::shared_ptr<LeaderElector>(
-      new LeaderElector(std::move(lock), std::move(executor), std::move(options),
-                        std::move(callbacks)));
+  if (!lock || !executor)
+    return fail(Error::invalid("leader election: lock and executor are required"));
+  return std::shared_ptr<LeaderElector>(new LeaderElector(
+      std::move(lock), std::move(executor), std::move(options), std::move(callbacks)));
 }
 
 LeaderElector::LeaderElector(LeaseLockPtr lock, runtime::ExecutorPtr executor,
@@ -92,7 +98,8 @@ LeaderElector::LeaderElector(LeaseLockPtr lock, runtime::ExecutorPtr executor,
       clock_(executor_->clock()),
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
-      logger_(options_.logger.with({{"lease", lock_->describe()}, {"identity", options_.identity}})),
+      logger_(
+          options_.logger.with({{"lease", lock_->describe()}, {"identity", options_.identity}})),
       random_(options_.random ? options_.random : defaultRandom()) {
   if (options_.metrics) {
     gauge_ = &options_.metrics->forName(options_.name);
@@ -231,8 +238,8 @@ bool LeaderElector::tryAcquireOrRenew() {
   const WallTime wall = clock_->wallNow();
   LeaderElectionRecord desired;
   desired.holderIdentity = options_.identity;
-  desired.leaseDurationSeconds =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(options_.leaseDuration).count());
+  desired.leaseDurationSeconds = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::seconds>(options_.leaseDuration).count());
   desired.acquireTime = wall;
   desired.renewTime = wall;
 
@@ -276,7 +283,8 @@ bool LeaderElector::tryAcquireOrRenew() {
 void LeaderElector::release() {
   auto current = lock_->get();
   if (!current) {
-    logger_.warn("could not release the lease: read failed", {{"error", current.error().message()}});
+    logger_.warn("could not release the lease: read failed",
+                 {{"error", current.error().message()}});
     return;
   }
   if (*current != observedRecord_) observe(*current, clock_->now());

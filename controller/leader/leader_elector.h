@@ -61,7 +61,7 @@ struct LeaderElectionOptions {
   double retryJitter = 0.2;
   /// stop() releases a held lease (client-go ReleaseOnCancel).
   bool releaseOnCancel = true;
-  RandomFn random;                         // null: defaultRandom()
+  RandomFn random;                                 // null: defaultRandom()
   std::shared_ptr<LeaderElectionMetrics> metrics;  // optional
   log::Logger logger;
 };
@@ -122,8 +122,8 @@ class LeaderElector : public std::enable_shared_from_this<LeaderElector> {
                 LeaderCallbacks callbacks);
 
   void attempt();
-  bool tryAcquireOrRenew();  // callMu_ held
-  void release();            // callMu_ held
+  bool tryAcquireOrRenew();                                          // callMu_ held
+  void release();                                                    // callMu_ held
   void observe(const LeaderElectionRecord& record, SteadyTime now);  // callMu_ held
   void scheduleRenewCycleLocked();                                   // mu_ held
   void scheduleAttemptLocked(std::chrono::nanoseconds delay);        // mu_ held

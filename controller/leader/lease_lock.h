@@ -64,7 +64,7 @@ class LeaseLockImpl final : public LeaseLock {
   const kube::ClientPtr client_;
   const std::string ns_;
   const std::string name_;
-  std::mutex mu_;  // guards lease_
+  std::mutex mu_;                        // guards lease_
   std::optional<nlohmann::json> lease_;  // the object last read or written
 };
 

@@ -12,7 +12,7 @@
 namespace rio::manager {
 
 struct BindAddress {
-  std::string host;  // "0.0.0.0" for ":port"
+  std::string host;        // "0.0.0.0" for ":port"
   std::uint16_t port = 0;  // 0 picks a free port
   bool operator==(const BindAddress&) const = default;
 };

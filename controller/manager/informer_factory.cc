@@ -9,9 +9,9 @@ InformerFactory::InformerFactory(kube::ClientPtr client, runtime::ExecutorPtr ex
 InformerFactory::~InformerFactory() { stop(); }
 
 Expected<cache::InformerPtr> InformerFactory::informer(const InformerSpec& spec) {
-  Key key{spec.resource.group, spec.resource.version, spec.resource.resource,
-          spec.resource.namespaced ? spec.ns : std::string(), spec.labelSelector,
-          spec.fieldSelector};
+  Key key{spec.resource.group,    spec.resource.version,
+          spec.resource.resource, spec.resource.namespaced ? spec.ns : std::string(),
+          spec.labelSelector,     spec.fieldSelector};
   std::lock_guard lock(mu_);
   if (auto it = entries_.find(key); it != entries_.end()) {
     for (const auto& [name, fn] : spec.indexers) {

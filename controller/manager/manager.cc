@@ -275,11 +275,13 @@ Expected<void> Manager::startServers() {
       }
       if (serveHealth) {
         bool verbose = req.query.count("verbose") > 0;
-        for (auto [prefix, checks] : {std::pair<std::string_view, const HealthChecks*>{"/healthz", &healthz_},
-                                      std::pair<std::string_view, const HealthChecks*>{"/readyz", &readyz_}}) {
+        for (auto [prefix, checks] :
+             {std::pair<std::string_view, const HealthChecks*>{"/healthz", &healthz_},
+              std::pair<std::string_view, const HealthChecks*>{"/readyz", &readyz_}}) {
           std::string_view path = req.path;
-          if (path == prefix || (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
-                                 path[prefix.size()] == '/')) {
+          if (path == prefix ||
+              (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
+               path[prefix.size()] == '/')) {
             auto answer = checks->evaluate(path.substr(prefix.size()), verbose);
             ex->respond(answer.status, text, std::move(answer.body));
             return;
@@ -295,9 +297,8 @@ Expected<void> Manager::startServers() {
     }
     if (plan.metrics) metricsPort_ = server->port();
     if (plan.health) healthPort_ = server->port();
-    logger_.info("serving", {{"address", server->url()},
-                             {"metrics", plan.metrics},
-                             {"probes", plan.health}});
+    logger_.info("serving",
+                 {{"address", server->url()}, {"metrics", plan.metrics}, {"probes", plan.health}});
     std::lock_guard lock(mu_);
     servers_.push_back(std::move(server));
   }
@@ -343,8 +344,8 @@ int Manager::run() {
     });
   }
 
-  logger_.info("starting manager", {{"server", client_->server()},
-                                     {"leader_election", options_.leaderElection}});
+  logger_.info("starting manager",
+               {{"server", client_->server()}, {"leader_election", options_.leaderElection}});
   if (auto ok = startServers(); !ok) {
     logger_.error("could not start the HTTP server", {{"error", ok.error().message()}});
     return shutdown(kExitFailure);
@@ -423,7 +424,8 @@ int Manager::shutdown(int code) {
     lost = lost_;
     controllers = controllers_;
     for (std::size_t i : startedRunnables_) {
-      (runnables_[i].needLeaderElection ? leaderRunnables : otherRunnables).push_back(runnables_[i]);
+      (runnables_[i].needLeaderElection ? leaderRunnables : otherRunnables)
+          .push_back(runnables_[i]);
     }
   }
   ready_ = false;

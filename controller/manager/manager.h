@@ -137,7 +137,9 @@ class Manager {
   /// The shared informers of the control-plane client.
   InformerFactory& informers() { return *informers_; }
   /// informers().informer(spec).
-  Expected<cache::InformerPtr> informer(const InformerSpec& spec) { return informers_->informer(spec); }
+  Expected<cache::InformerPtr> informer(const InformerSpec& spec) {
+    return informers_->informer(spec);
+  }
 
   /// Controller options with the manager's metrics, logger and maxConcurrentReconciles.
   runtime::ControllerOptions controllerOptions() const;

@@ -195,13 +195,15 @@ EnvLookup processEnv() {
 
 std::string envName(std::string_view flag) {
   std::string out = "RIO_";
-  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : flag)
+    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::optional<bool> parseGoBool(std::string_view t) {
   if (t == "1" || t == "t" || t == "T" || t == "TRUE" || t == "true" || t == "True") return true;
-  if (t == "0" || t == "f" || t == "F" || t == "FALSE" || t == "false" || t == "False") return false;
+  if (t == "0" || t == "f" || t == "F" || t == "FALSE" || t == "false" || t == "False")
+    return false;
   return std::nullopt;
 }
 
@@ -250,12 +252,14 @@ Expected<CommandLine> parseCommandLine(const std::vector<std::string>& args, con
     const std::string& arg = args[i];
     if (arg == "--") {
       if (i + 1 < args.size()) {
-        return fail(Error::invalid("unexpected argument \"" + args[i + 1] + "\" (this program takes flags only)"));
+        return fail(Error::invalid("unexpected argument \"" + args[i + 1] +
+                                   "\" (this program takes flags only)"));
       }
       break;
     }
     if (arg.size() < 2 || arg[0] != '-') {
-      return fail(Error::invalid("unexpected argument \"" + arg + "\" (this program takes flags only)"));
+      return fail(
+          Error::invalid("unexpected argument \"" + arg + "\" (this program takes flags only)"));
     }
     std::string_view body(arg);
     body.remove_prefix(body.substr(0, 2) == "--" ? 2 : 1);
@@ -308,8 +312,9 @@ std::string usage(std::string_view program) {
     if (f.fromEnv) out += "\n        [env " + envName(f.name) + "]";
     out += "\n";
   }
-  out += "\nFlags win over environment variables. Exit codes: 0 clean shutdown, 1 start-up failure "
-         "or lost leadership, 2 bad command line.\n";
+  out +=
+      "\nFlags win over environment variables. Exit codes: 0 clean shutdown, 1 start-up failure "
+      "or lost leadership, 2 bad command line.\n";
   return out;
 }
 

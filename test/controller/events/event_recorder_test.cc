@@ -1,7 +1,7 @@
 #include "controller/events/event_recorder.h"
 
-#include <catch2/catch.hpp>
 #include <prometheus/registry.h>
+#include <catch2/catch.hpp>
 
 #include "controller/helpers/time_format.h"
 #include "test/controller/runtime/fake_executor.h"
@@ -46,11 +46,12 @@ struct Fixture {
   }
 
   static Json widget(const std::string& name = "w1") {
-    return {{"apiVersion", "example.com/v1"},
-            {"kind", "Widget"},
-            {"metadata", {{"name", name}, {"namespace", "demo"}, {"uid", "uid-" + name},
-                          {"resourceVersion", "5"}}},
-            {"spec", {{"token", "s3cr3t"}}}};
+    return {
+        {"apiVersion", "example.com/v1"},
+        {"kind", "Widget"},
+        {"metadata",
+         {{"name", name}, {"namespace", "demo"}, {"uid", "uid-" + name}, {"resourceVersion", "5"}}},
+        {"spec", {{"token", "s3cr3t"}}}};
   }
   void record(const std::string& message, const std::string& name = "w1",
               const std::string& reason = "Synced") {
@@ -80,8 +81,11 @@ TEST_CASE("EventRecorder: event() returns at once and the core/v1 Event is writt
   CHECK(e["kind"] == "Event");
   CHECK(e["metadata"]["namespace"] == "demo");
   CHECK_THAT(e["metadata"]["name"].get<std::string>(), Catch::StartsWith("w1."));
-  CHECK(e["involvedObject"] == Json{{"apiVersion", "example.com/v1"}, {"kind", "Widget"},
-                                    {"namespace", "demo"}, {"name", "w1"}, {"uid", "uid-w1"},
+  CHECK(e["involvedObject"] == Json{{"apiVersion", "example.com/v1"},
+                                    {"kind", "Widget"},
+                                    {"namespace", "demo"},
+                                    {"name", "w1"},
+                                    {"uid", "uid-w1"},
                                     {"resourceVersion", "5"}});
   CHECK(e["type"] == "Normal");
   CHECK(e["reason"] == "Synced");
@@ -98,9 +102,10 @@ TEST_CASE("EventRecorder: event() returns at once and the core/v1 Event is writt
   CHECK(testing::sampleValue(f.registry, R"(event_recorder_events_total{result="created"})") == 1);
 }
 
-TEST_CASE("EventRecorder: a repeated event is one PATCH of count 2 and lastTimestamp, not a new "
-          "Event",
-          "[events]") {
+TEST_CASE(
+    "EventRecorder: a repeated event is one PATCH of count 2 and lastTimestamp, not a new "
+    "Event",
+    "[events]") {
   Fixture f;
   f.record("cluster unreachable");
   f.executor->runReady();
@@ -131,13 +136,16 @@ TEST_CASE("EventRecorder: a repeated event is one PATCH of count 2 and lastTimes
   CHECK(f.requests()[3].method == "POST");
 }
 
-TEST_CASE("EventRecorder: a patched Event that was deleted meanwhile is created again with its "
-          "count",
-          "[events]") {
+TEST_CASE(
+    "EventRecorder: a patched Event that was deleted meanwhile is created again with its "
+    "count",
+    "[events]") {
   Fixture f;
   f.record("x");
   f.executor->runReady();
-  f.transport->enqueue(404, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"gone"})");
+  f.transport->enqueue(
+      404,
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"gone"})");
   f.record("x");
   f.executor->runReady();
   auto reqs = f.requests();
@@ -147,15 +155,17 @@ TEST_CASE("EventRecorder: a patched Event that was deleted meanwhile is created 
   CHECK(Json::parse(reqs[2].body)["count"] == 2);
 }
 
-TEST_CASE("EventRecorder: each object may burst 25 events, then one more per 5 minutes, the rest "
-          "are dropped and counted",
-          "[events]") {
+TEST_CASE(
+    "EventRecorder: each object may burst 25 events, then one more per 5 minutes, the rest "
+    "are dropped and counted",
+    "[events]") {
   Fixture f;
   for (int i = 0; i < 30; ++i) f.record("same");
   f.executor->runReady();
   CHECK(f.requests().size() == 25);  // 1 create + 24 count patches
   CHECK(f.broadcaster->stats().droppedRateLimited == 5);
-  CHECK(testing::sampleValue(f.registry, R"(event_recorder_events_total{result="dropped_rate_limited"})") == 5);
+  CHECK(testing::sampleValue(f.registry,
+                             R"(event_recorder_events_total{result="dropped_rate_limited"})") == 5);
 
   f.record("other object", "w2");  // another object has its own bucket
   f.executor->runReady();
@@ -190,7 +200,8 @@ TEST_CASE("EventRecorder: similar events (same reason, different messages) are c
   f.executor->runReady();
   auto req = f.requests().at(10);
   CHECK(req.method == "PATCH");
-  CHECK(req.target == "/api/v1/namespaces/demo/events/" + combined["metadata"]["name"].get<std::string>());
+  CHECK(req.target ==
+        "/api/v1/namespaces/demo/events/" + combined["metadata"]["name"].get<std::string>());
   CHECK(Json::parse(req.body)["count"] == 2);
   CHECK(Json::parse(req.body)["message"] == "(combined from similar events): attempt 11 failed");
 
@@ -208,17 +219,21 @@ TEST_CASE("EventRecorder: the queue is bounded and what does not fit is dropped 
   for (int i = 0; i < 5; ++i) f.record("m" + std::to_string(i), "w" + std::to_string(i));
   CHECK(f.broadcaster->pending() == 3);
   CHECK(f.broadcaster->stats().droppedQueueFull == 2);
-  CHECK(testing::sampleValue(f.registry, R"(event_recorder_events_total{result="dropped_queue_full"})") == 2);
+  CHECK(testing::sampleValue(f.registry,
+                             R"(event_recorder_events_total{result="dropped_queue_full"})") == 2);
   f.executor->runReady();
   CHECK(f.requests().size() == 3);
   CHECK(f.broadcaster->pending() == 0);
 }
 
-TEST_CASE("EventRecorder: a retryable failure is written later, a refused one is dropped and "
-          "counted",
-          "[events]") {
+TEST_CASE(
+    "EventRecorder: a retryable failure is written later, a refused one is dropped and "
+    "counted",
+    "[events]") {
   Fixture f;
-  f.transport->enqueue(503, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503,"message":"busy"})");
+  f.transport->enqueue(
+      503,
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503,"message":"busy"})");
   f.record("a");
   f.executor->runReady();
   CHECK(f.requests().size() == 1);
@@ -227,7 +242,9 @@ TEST_CASE("EventRecorder: a retryable failure is written later, a refused one is
   CHECK(f.requests().size() == 2);
   CHECK(f.broadcaster->stats().created == 1);
 
-  f.transport->enqueue(403, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"events is forbidden"})");
+  f.transport->enqueue(
+      403,
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"events is forbidden"})");
   f.record("b", "w2");
   f.executor->runReady();
   f.executor->advance(60s);
@@ -235,9 +252,10 @@ TEST_CASE("EventRecorder: a retryable failure is written later, a refused one is
   CHECK(f.broadcaster->stats().failed == 1);
 }
 
-TEST_CASE("EventRecorder: messages are capped, cluster-scoped objects report to default, and "
-          "Warning is kept",
-          "[events]") {
+TEST_CASE(
+    "EventRecorder: messages are capped, cluster-scoped objects report to default, and "
+    "Warning is kept",
+    "[events]") {
   Fixture f;
   f.recorder->event(Json{{"metadata", {{"name", "node-1"}}}}, kube::resources::kNodes,
                     EventType::kWarning, "NotReady", std::string(5000, 'x'));

@@ -48,8 +48,7 @@ Json liveWithDefaults() {
 
 }  // namespace
 
-TEST_CASE("Apply: a live object that already has every desired field sends nothing",
-          "[helpers]") {
+TEST_CASE("Apply: a live object that already has every desired field sends nothing", "[helpers]") {
   Fixture f;
   Json live = liveWithDefaults();
   auto r = helpers::applyObject(*f.client, kube::resources::kDeployments, kDesired, "rio", &live);
@@ -81,7 +80,9 @@ TEST_CASE("Apply: a changed field is one apply PATCH with the field manager and 
 TEST_CASE("Apply: without a live object it reads first, and reports Created when it was absent",
           "[helpers]") {
   Fixture f;
-  f.transport->enqueue(404, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"not found"})");
+  f.transport->enqueue(
+      404,
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"not found"})");
   f.transport->enqueue(201, kDesired.dump());
   auto r = helpers::applyObject(*f.client, kube::resources::kDeployments, kDesired, "rio", nullptr);
   REQUIRE(r);
@@ -93,7 +94,8 @@ TEST_CASE("Apply: without a live object it reads first, and reports Created when
 
   // Found and equal: the read is all.
   f.transport->enqueue(200, liveWithDefaults().dump());
-  auto again = helpers::applyObject(*f.client, kube::resources::kDeployments, kDesired, "rio", nullptr);
+  auto again =
+      helpers::applyObject(*f.client, kube::resources::kDeployments, kDesired, "rio", nullptr);
   REQUIRE(again);
   CHECK(again->result == helpers::ApplyResult::kUnchanged);
   CHECK(f.transport->requests().size() == 3);
@@ -102,8 +104,10 @@ TEST_CASE("Apply: without a live object it reads first, and reports Created when
 TEST_CASE("Apply: a field owned by another manager comes back as a conflict naming it",
           "[helpers]") {
   Fixture f;
-  Json desired{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-               {"metadata", {{"name", "c1"}, {"namespace", "demo"}}}, {"data", {{"k", "z"}}}};
+  Json desired{{"apiVersion", "v1"},
+               {"kind", "ConfigMap"},
+               {"metadata", {{"name", "c1"}, {"namespace", "demo"}}},
+               {"data", {{"k", "z"}}}};
   Json live = desired;
   live["data"]["k"] = "y";
   f.transport->enqueue(409, testing::fixtureResponseBody("cm-apply-conflict-409.txt"));

@@ -32,25 +32,27 @@ TEST_CASE("Conditions: a new condition is appended with lastTransitionTime and o
           "[helpers]") {
   testing::FakeClock clock;
   Json status{{"phase", "Pending"}};
-  CHECK(helpers::setStatusCondition(status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 3),
-                                    clock.wallNow()));
+  CHECK(helpers::setStatusCondition(
+      status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 3), clock.wallNow()));
   REQUIRE(status["conditions"].size() == 1);
-  CHECK(status["conditions"][0] == Json{{"type", "Ready"},
-                                        {"status", "False"},
-                                        {"observedGeneration", 3},
-                                        {"lastTransitionTime", helpers::formatTime(clock.wallNow())},
-                                        {"reason", "Pending"},
-                                        {"message", "waiting"}});
+  CHECK(status["conditions"][0] ==
+        Json{{"type", "Ready"},
+             {"status", "False"},
+             {"observedGeneration", 3},
+             {"lastTransitionTime", helpers::formatTime(clock.wallNow())},
+             {"reason", "Pending"},
+             {"message", "waiting"}});
   CHECK(status["phase"] == "Pending");
 }
 
-TEST_CASE("Conditions: lastTransitionTime moves only when the status flips, other conditions "
-          "stay as they are",
-          "[helpers]") {
+TEST_CASE(
+    "Conditions: lastTransitionTime moves only when the status flips, other conditions "
+    "stay as they are",
+    "[helpers]") {
   testing::FakeClock clock;
   Json status{{"conditions", {{{"type", "Other"}, {"status", "True"}, {"custom", 1}}}}};
-  helpers::setStatusCondition(status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 1),
-                              clock.wallNow());
+  helpers::setStatusCondition(
+      status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 1), clock.wallNow());
   auto ready = [&] { return status["conditions"][1]; };
   const Json first = ready()["lastTransitionTime"];
 
@@ -58,23 +60,25 @@ TEST_CASE("Conditions: lastTransitionTime moves only when the status flips, othe
   CHECK_FALSE(helpers::setStatusCondition(
       status, cond("Ready", ConditionStatus::kFalse, "Pending", "waiting", 1), clock.wallNow()));
   CHECK(helpers::setStatusCondition(
-      status, cond("Ready", ConditionStatus::kFalse, "Unreachable", "no route", 2), clock.wallNow()));
+      status, cond("Ready", ConditionStatus::kFalse, "Unreachable", "no route", 2),
+      clock.wallNow()));
   CHECK(ready()["lastTransitionTime"] == first);
   CHECK(ready()["reason"] == "Unreachable");
   CHECK(ready()["observedGeneration"] == 2);
 
   clock.advance(1min);
-  CHECK(helpers::setStatusCondition(status, cond("Ready", ConditionStatus::kTrue, "Joined", "ok", 2),
-                                    clock.wallNow()));
+  CHECK(helpers::setStatusCondition(
+      status, cond("Ready", ConditionStatus::kTrue, "Joined", "ok", 2), clock.wallNow()));
   CHECK(ready()["status"] == "True");
   CHECK(ready()["lastTransitionTime"] == helpers::formatTime(clock.wallNow()));
   CHECK(status["conditions"][0] == Json{{"type", "Other"}, {"status", "True"}, {"custom", 1}});
   CHECK(status["conditions"].size() == 2);
 }
 
-TEST_CASE("Conditions: a status equal to the live one is not written, a changed one is patched "
-          "with the resourceVersion",
-          "[helpers]") {
+TEST_CASE(
+    "Conditions: a status equal to the live one is not written, a changed one is patched "
+    "with the resourceVersion",
+    "[helpers]") {
   auto transport = std::make_shared<FakeTransport>();
   kube::RestConfig config;
   config.server = "https://fake.example:6443";

@@ -64,7 +64,8 @@ TEST_CASE("Finalizers: adding to an object without finalizers tests for null, th
 TEST_CASE("Finalizers: nothing is sent when the finalizer is already there or already gone",
           "[helpers]") {
   Fixture f;
-  auto added = helpers::addFinalizer(*f.client, kube::resources::kConfigMaps, object({kMine}), kMine);
+  auto added =
+      helpers::addFinalizer(*f.client, kube::resources::kConfigMaps, object({kMine}), kMine);
   REQUIRE(added);
   CHECK_FALSE(*added);
   auto removed = helpers::removeFinalizer(*f.client, kube::resources::kConfigMaps,
@@ -75,20 +76,23 @@ TEST_CASE("Finalizers: nothing is sent when the finalizer is already there or al
 }
 
 TEST_CASE("Finalizers: removing one tests the list and removes only its index", "[helpers]") {
-  Json patch = helpers::removeFinalizerPatch(object({"a.example.com/x", kMine, "b.example.com/y"}), kMine);
+  Json patch =
+      helpers::removeFinalizerPatch(object({"a.example.com/x", kMine, "b.example.com/y"}), kMine);
   CHECK(patch == Json::parse(R"([
     {"op":"test","path":"/metadata/finalizers","value":["a.example.com/x","rio.example.com/cleanup","b.example.com/y"]},
     {"op":"remove","path":"/metadata/finalizers/1"}])"));
   // Applying it to what was seen removes ours and keeps the others.
   Json seen = object({"a.example.com/x", kMine, "b.example.com/y"});
-  CHECK(seen.patch(patch)["metadata"]["finalizers"] == Json({"a.example.com/x", "b.example.com/y"}));
+  CHECK(seen.patch(patch)["metadata"]["finalizers"] ==
+        Json({"a.example.com/x", "b.example.com/y"}));
 }
 
 TEST_CASE("Finalizers: a lost race is the server's 422 (failed test op), reported for a retry",
           "[helpers]") {
   Fixture f;
   f.transport->enqueue(422, testing::fixtureResponseBody("cm-json-patch-test-failed-422.txt"));
-  auto r = helpers::removeFinalizer(*f.client, kube::resources::kConfigMaps, object({kMine}), kMine);
+  auto r =
+      helpers::removeFinalizer(*f.client, kube::resources::kConfigMaps, object({kMine}), kMine);
   REQUIRE_FALSE(r);
   CHECK(r.error().isInvalid());
   CHECK(helpers::isFinalizerRace(r.error()));

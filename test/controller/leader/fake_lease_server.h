@@ -36,13 +36,16 @@ class FakeLeaseServer {
     ++requests_;
     if (r.method == "GET") {
       auto it = leases_.find(ns + "/" + name);
-      if (it == leases_.end()) return status(404, "NotFound", "leases.coordination.k8s.io \"" + name + "\" not found");
+      if (it == leases_.end())
+        return status(404, "NotFound", "leases.coordination.k8s.io \"" + name + "\" not found");
       return ok(200, it->second);
     }
     Json body = Json::parse(r.body, nullptr, false);
     if (r.method == "POST") {
       name = body["metadata"].value("name", "");
-      if (leases_.count(ns + "/" + name)) return status(409, "AlreadyExists", "leases.coordination.k8s.io \"" + name + "\" already exists");
+      if (leases_.count(ns + "/" + name))
+        return status(409, "AlreadyExists",
+                      "leases.coordination.k8s.io \"" + name + "\" already exists");
       body["metadata"]["namespace"] = ns;
       body["metadata"]["resourceVersion"] = std::to_string(++rv_);
       body["metadata"]["uid"] = "uid-" + name;
@@ -53,8 +56,12 @@ class FakeLeaseServer {
     if (r.method == "PUT") {
       auto it = leases_.find(ns + "/" + name);
       if (it == leases_.end()) return status(404, "NotFound", "not found");
-      if (body["metadata"].value("resourceVersion", "") != it->second["metadata"].value("resourceVersion", "")) {
-        return status(409, "Conflict", "Operation cannot be fulfilled on leases.coordination.k8s.io \"" + name + "\": the object has been modified; please apply your changes to the latest version and try again");
+      if (body["metadata"].value("resourceVersion", "") !=
+          it->second["metadata"].value("resourceVersion", "")) {
+        return status(409, "Conflict",
+                      "Operation cannot be fulfilled on leases.coordination.k8s.io \"" + name +
+                          "\": the object has been modified; please apply your changes to the "
+                          "latest version and try again");
       }
       body["metadata"]["resourceVersion"] = std::to_string(++rv_);
       it->second = body;
@@ -109,9 +116,11 @@ class FakeLeaseServer {
   static Expected<http::Response> ok(int code, const Json& body) {
     return http::Response{code, {{"Content-Type", "application/json"}}, body.dump()};
   }
-  static Expected<http::Response> status(int code, const std::string& reason, const std::string& message) {
-    Json s{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Failure"},
-           {"message", message}, {"reason", reason}, {"code", code}};
+  static Expected<http::Response> status(int code, const std::string& reason,
+                                         const std::string& message) {
+    Json s{{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", Json::object()},
+           {"status", "Failure"}, {"message", message}, {"reason", reason},
+           {"code", code}};
     return http::Response{code, {{"Content-Type", "application/json"}}, s.dump()};
   }
 

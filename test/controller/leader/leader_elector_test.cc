@@ -2,8 +2,8 @@
 
 #include <regex>
 
-#include <catch2/catch.hpp>
 #include <prometheus/registry.h>
+#include <catch2/catch.hpp>
 
 #include "controller/helpers/time_format.h"
 #include "test/controller/leader/fake_lease_server.h"
@@ -178,14 +178,17 @@ TEST_CASE("LeaderElector: a renewal that succeeds before the deadline keeps the 
   CHECK(a.lost == 0);
 }
 
-TEST_CASE("LeaderElector: another holder's lease is taken over once it expired, with "
-          "leaseTransitions incremented",
-          "[leader]") {
+TEST_CASE(
+    "LeaderElector: another holder's lease is taken over once it expired, with "
+    "leaseTransitions incremented",
+    "[leader]") {
   Fixture f;
   f.server.put("demo", "rio-leader",
-               {{"holderIdentity", "old"}, {"leaseDurationSeconds", 15},
+               {{"holderIdentity", "old"},
+                {"leaseDurationSeconds", 15},
                 {"acquireTime", "2026-01-01T00:00:00.000000Z"},
-                {"renewTime", "2026-01-01T00:00:00.000000Z"}, {"leaseTransitions", 3}});
+                {"renewTime", "2026-01-01T00:00:00.000000Z"},
+                {"leaseTransitions", 3}});
   Candidate b(f.server, f.executor, "b");
   b.elector->start();
   f.executor->runReady();
@@ -211,7 +214,8 @@ TEST_CASE("LeaderElector: a holder that keeps renewing keeps the lease from a ca
   Fixture f;
   auto renewBy = [&](int n) {
     f.server.put("demo", "rio-leader",
-                 {{"holderIdentity", "other"}, {"leaseDurationSeconds", 15},
+                 {{"holderIdentity", "other"},
+                  {"leaseDurationSeconds", 15},
                   {"renewTime", "2026-01-01T00:00:0" + std::to_string(n) + ".000000Z"},
                   {"leaseTransitions", 0}});
   };
@@ -226,9 +230,10 @@ TEST_CASE("LeaderElector: a holder that keeps renewing keeps the lease from a ca
   CHECK(f.spec()["holderIdentity"] == "other");
 }
 
-TEST_CASE("LeaderElector: stop releases the lease and a waiting candidate leads within one retry "
-          "period, never two leaders at once",
-          "[leader]") {
+TEST_CASE(
+    "LeaderElector: stop releases the lease and a waiting candidate leads within one retry "
+    "period, never two leaders at once",
+    "[leader]") {
   Fixture f;
   Candidate a(f.server, f.executor, "a");
   Candidate b(f.server, f.executor, "b");
@@ -257,9 +262,10 @@ TEST_CASE("LeaderElector: stop releases the lease and a waiting candidate leads 
   CHECK(b.leading());
 }
 
-TEST_CASE("LeaderElector: when the leader dies without releasing, the other takes over after the "
-          "lease duration, never two leaders at once",
-          "[leader]") {
+TEST_CASE(
+    "LeaderElector: when the leader dies without releasing, the other takes over after the "
+    "lease duration, never two leaders at once",
+    "[leader]") {
   Fixture f;
   Candidate a(f.server, f.executor, "a");
   Candidate b(f.server, f.executor, "b");
@@ -276,9 +282,10 @@ TEST_CASE("LeaderElector: when the leader dies without releasing, the other take
   CHECK(f.spec()["leaseTransitions"] == 1);
 }
 
-TEST_CASE("LeaderElector: a leader cut off from the API server gives up before anyone else may "
-          "take over",
-          "[leader]") {
+TEST_CASE(
+    "LeaderElector: a leader cut off from the API server gives up before anyone else may "
+    "take over",
+    "[leader]") {
   Fixture f;
   Candidate a(f.server, f.executor, "a");
   Candidate b(f.server, f.executor, "b");
@@ -331,6 +338,7 @@ TEST_CASE("LeaderElector: options are checked as client-go checks them", "[leade
 TEST_CASE("LeaderElector: the default identity is the host name, an underscore and a UUID",
           "[leader]") {
   std::string a = defaultIdentity();
-  CHECK(std::regex_match(a, std::regex(R"(.+_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})")));
+  CHECK(std::regex_match(
+      a, std::regex(R"(.+_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})")));
   CHECK(defaultIdentity() != a);
 }

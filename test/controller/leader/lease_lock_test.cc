@@ -25,9 +25,10 @@ kube::ClientPtr clientFor(const std::shared_ptr<FakeTransport>& transport) {
 
 }  // namespace
 
-TEST_CASE("LeaseLock: the record reads and writes the Lease spec as the recorded API server "
-          "answer has it",
-          "[leader]") {
+TEST_CASE(
+    "LeaseLock: the record reads and writes the Lease spec as the recorded API server "
+    "answer has it",
+    "[leader]") {
   // The spec of test/fixtures/kube-apiserver-1.32/lease-create.txt.
   Json spec = Json::parse(R"({"holderIdentity":"a_1","leaseDurationSeconds":15,
       "acquireTime":"2026-01-01T00:00:00.000000Z","renewTime":"2026-01-01T00:00:00.000000Z",
@@ -59,7 +60,7 @@ TEST_CASE("LeaseLock: an update carries the resourceVersion read, so a stale wri
   CHECK(two.create(r).error().isAlreadyExists());
   REQUIRE(two.get());
   r.holderIdentity = "two";
-  REQUIRE(two.update(r));     // two read the latest version
+  REQUIRE(two.update(r));      // two read the latest version
   auto stale = one.update(r);  // one still holds the version it created
   REQUIRE_FALSE(stale);
   CHECK(stale.error().isConflict());

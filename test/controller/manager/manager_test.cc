@@ -38,7 +38,8 @@ class FakeControlPlane {
   ~FakeControlPlane() { openLists(); }
 
   ClientFactory clientFactory() {
-    return [this](IoRuntime&, kube::ClientOptions co, std::chrono::milliseconds) -> Expected<kube::ClientPtr> {
+    return [this](IoRuntime&, kube::ClientOptions co,
+                  std::chrono::milliseconds) -> Expected<kube::ClientPtr> {
       auto transport = std::make_shared<FakeTransport>();
       transport->setResponder([this](const http::Request& r) { return respond(r); });
       co.sleep = [](std::chrono::nanoseconds) {};
@@ -66,14 +67,19 @@ class FakeControlPlane {
     if (r.target.find("/configmaps") != std::string::npos) {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return listsOpen_; });
-      Json list{{"kind", "ConfigMapList"},
-                {"apiVersion", "v1"},
-                {"metadata", {{"resourceVersion", "10"}}},
-                {"items", {{{"metadata", {{"name", "c1"}, {"namespace", "demo"}, {"resourceVersion", "9"}}}}}}};
+      Json list{
+          {"kind", "ConfigMapList"},
+          {"apiVersion", "v1"},
+          {"metadata", {{"resourceVersion", "10"}}},
+          {"items",
+           {{{"metadata", {{"name", "c1"}, {"namespace", "demo"}, {"resourceVersion", "9"}}}}}}};
       return http::Response{200, {}, list.dump()};
     }
     if (r.target.find("/events") != std::string::npos) return http::Response{201, {}, r.body};
-    return http::Response{404, {}, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404})"};
+    return http::Response{
+        404,
+        {},
+        R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404})"};
   }
 
   std::mutex mu_;  // guards listsOpen_
@@ -123,10 +129,11 @@ ManagerOptions electingOptions(FakeControlPlane& cp, const std::string& identity
 // Runs mgr->run() on a thread and keeps its exit code.
 class Runner {
  public:
-  explicit Runner(Manager& mgr) : mgr_(mgr), thread_([this, &mgr] {
-      code_ = mgr.run();
-      done_ = true;
-    }) {}
+  explicit Runner(Manager& mgr)
+      : mgr_(mgr), thread_([this, &mgr] {
+          code_ = mgr.run();
+          done_ = true;
+        }) {}
   // A failed REQUIRE leaves the manager running: stop it so the test ends instead of hanging.
   ~Runner() {
     if (!thread_.joinable()) return;
@@ -159,7 +166,8 @@ void drain(runtime::ExecutorImpl& executor) {
 // whose family was typed before. Returns the offending line, or "" when all are well formed.
 std::string badPrometheusLine(const std::string& text) {
   static const std::regex help(R"(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*)");
-  static const std::regex type(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
+  static const std::regex type(
+      R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
   static const std::regex sample(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? (?:[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|NaN|[-+]Inf)( -?[0-9]+)?)");
   std::set<std::string> typed;
@@ -187,9 +195,10 @@ std::string badPrometheusLine(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("Manager: /readyz fails until the caches synced, then controllers run and /metrics "
-          "serves every runtime family as Prometheus text",
-          "[manager]") {
+TEST_CASE(
+    "Manager: /readyz fails until the caches synced, then controllers run and /metrics "
+    "serves every runtime family as Prometheus text",
+    "[manager]") {
   FakeControlPlane cp;
   cp.holdLists();
   auto created = Manager::create(electingOptions(cp, "a"));
@@ -202,10 +211,11 @@ TEST_CASE("Manager: /readyz fails until the caches synced, then controllers run 
   auto ctrl = runtime::Builder("widgets", mgr.executor())
                   .forInformer(*informer)
                   .withOptions(mgr.controllerOptions())
-                  .build(runtime::reconcilerFunc([&](const runtime::ReconcileContext&, const runtime::Request&) {
-                    ++reconciles;
-                    return runtime::ReconcileOutcome(runtime::Result{});
-                  }));
+                  .build(runtime::reconcilerFunc(
+                      [&](const runtime::ReconcileContext&, const runtime::Request&) {
+                        ++reconciles;
+                        return runtime::ReconcileOutcome(runtime::Result{});
+                      }));
   REQUIRE(ctrl);
   mgr.add(*ctrl);
   mgr.addReadyzCheck("remote-clusters", [] { return std::optional<std::string>(); });
@@ -235,12 +245,14 @@ TEST_CASE("Manager: /readyz fails until the caches synced, then controllers run 
 
   auto metrics = http.get(mgr.metricsPort(), "/metrics");
   CHECK(metrics.status == 200);
-  CHECK(http::findHeader(metrics.headers, "Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(http::findHeader(metrics.headers, "Content-Type") ==
+        "text/plain; version=0.0.4; charset=utf-8");
   CHECK(badPrometheusLine(metrics.body) == "");
   if (std::filesystem::exists("/usr/bin/promtool")) {  // Prometheus's own parser and linter
     testing::TempDir dir;
     std::string file = dir.write("metrics.txt", metrics.body);
-    CHECK(std::system(("/usr/bin/promtool check metrics < " + file + " > /dev/null 2>&1").c_str()) == 0);
+    CHECK(std::system(
+              ("/usr/bin/promtool check metrics < " + file + " > /dev/null 2>&1").c_str()) == 0);
   }
   for (const char* series :
        {"controller_runtime_reconcile_total{controller=\"widgets\",result=\"success\"}",
@@ -282,7 +294,8 @@ TEST_CASE("Manager: a bind address already in use fails the start-up with exit c
           "[manager]") {
   FakeControlPlane cp;
   IoRuntime io(1);
-  http::Server squatter(io, {}, [](http::ServerRequest, http::ExchangePtr ex) { ex->respond(200, {}, ""); });
+  http::Server squatter(
+      io, {}, [](http::ServerRequest, http::ExchangePtr ex) { ex->respond(200, {}, ""); });
   REQUIRE(squatter.start());
   ManagerOptions o = baseOptions(cp);
   o.healthProbeBindAddress = "127.0.0.1:" + std::to_string(squatter.port());
@@ -306,9 +319,10 @@ TEST_CASE("Manager: bad options are configuration errors at creation", "[manager
   CHECK_FALSE(Manager::create(p));
 }
 
-TEST_CASE("Manager: without leader election, a stop before anything synced still returns 0 and "
-          "the metrics endpoint can be disabled",
-          "[manager]") {
+TEST_CASE(
+    "Manager: without leader election, a stop before anything synced still returns 0 and "
+    "the metrics endpoint can be disabled",
+    "[manager]") {
   FakeControlPlane cp;
   cp.holdLists();
   ManagerOptions o = baseOptions(cp);
@@ -340,12 +354,14 @@ TEST_CASE("Manager: losing the lease ends run() with exit code 1", "[manager]") 
 
   cp.leases.setDown(true);
   // Move the manual clock in small steps until the renew deadline has passed for the elector.
-  REQUIRE(eventually([&] {
-    if (runner.done()) return true;
-    clock->advance(100ms);
-    executor->wake();
-    return false;
-  }, 60s));
+  REQUIRE(eventually(
+      [&] {
+        if (runner.done()) return true;
+        clock->advance(100ms);
+        executor->wake();
+        return false;
+      },
+      60s));
   CHECK(runner.join() == kExitFailure);
   CHECK_FALSE((*mgr)->leading());
   mgr->reset();
@@ -409,20 +425,23 @@ TEST_CASE("Manager: two managers elect one leader, when it stops, the other lead
   executorB->shutdown();
 }
 
-TEST_CASE("InformerFactory: one informer per resource, namespace and selectors, an index the "
-          "shared one lacks is an error",
-          "[manager]") {
+TEST_CASE(
+    "InformerFactory: one informer per resource, namespace and selectors, an index the "
+    "shared one lacks is an error",
+    "[manager]") {
   auto executor = runtime::makeExecutor(1);
   auto transport = std::make_shared<FakeTransport>();
   kube::RestConfig config;
   config.server = "https://fake.example:6443";
   InformerFactory factory(kube::makeClient(transport, config), executor);
-  auto a = factory.informer({kube::resources::kSecrets, "demo", "app=x", "", {{"owner", cache::indexByLabel("owner")}}});
+  auto a = factory.informer(
+      {kube::resources::kSecrets, "demo", "app=x", "", {{"owner", cache::indexByLabel("owner")}}});
   REQUIRE(a);
   CHECK(*factory.informer({kube::resources::kSecrets, "demo", "app=x"}) == *a);
   CHECK(*factory.informer({kube::resources::kSecrets, "demo"}) != *a);
   CHECK(*factory.informer({kube::resources::kSecrets, "other", "app=x"}) != *a);
-  auto missing = factory.informer({kube::resources::kSecrets, "demo", "app=x", "", {{"x", cache::indexByLabel("x")}}});
+  auto missing = factory.informer(
+      {kube::resources::kSecrets, "demo", "app=x", "", {{"x", cache::indexByLabel("x")}}});
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.error().message(), Catch::Contains("without the index \"x\""));
   CHECK(factory.informers().size() == 3);

@@ -20,7 +20,8 @@ EnvLookup envOf(std::map<std::string, std::string> vars) {
   };
 }
 
-Expected<CommandLine> parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+Expected<CommandLine> parse(std::vector<std::string> args,
+                            std::map<std::string, std::string> env = {}) {
   return parseCommandLine(args, envOf(std::move(env)));
 }
 
@@ -43,9 +44,10 @@ TEST_CASE("Options: the defaults are kubebuilder's", "[manager][options]") {
   CHECK(c->meshNamespace == "istio-system");
 }
 
-TEST_CASE("Options: flags take Go's forms: one or two dashes, =value or a separate value, bare "
-          "booleans",
-          "[manager][options]") {
+TEST_CASE(
+    "Options: flags take Go's forms: one or two dashes, =value or a separate value, bare "
+    "booleans",
+    "[manager][options]") {
   auto c = parse({"--kubeconfig", "/tmp/kc", "-metrics-bind-address=127.0.0.1:9090",
                   "--leader-elect", "--leader-election-namespace=ops",
                   "--leader-election-lease-duration=1m30s", "--leader-election-renew-deadline",
@@ -70,12 +72,11 @@ TEST_CASE("Options: flags take Go's forms: one or two dashes, =value or a separa
 
 TEST_CASE("Options: every flag can come from a RIO_ variable, and the flag wins",
           "[manager][options]") {
-  auto c = parse({"--max-concurrent-reconciles=3"},
-                 {{"RIO_LEADER_ELECT", "true"},
-                  {"RIO_MAX_CONCURRENT_RECONCILES", "8"},
-                  {"RIO_HEALTH_PROBE_BIND_ADDRESS", ":9443"},
-                  {"RIO_LEADER_ELECTION_RETRY_PERIOD", "1s"},
-                  {"RIO_LOG_FORMAT", "json"}});
+  auto c = parse({"--max-concurrent-reconciles=3"}, {{"RIO_LEADER_ELECT", "true"},
+                                                     {"RIO_MAX_CONCURRENT_RECONCILES", "8"},
+                                                     {"RIO_HEALTH_PROBE_BIND_ADDRESS", ":9443"},
+                                                     {"RIO_LEADER_ELECTION_RETRY_PERIOD", "1s"},
+                                                     {"RIO_LOG_FORMAT", "json"}});
   REQUIRE(c);
   CHECK(c->leaderElect);
   CHECK(c->maxConcurrentReconciles == 3);
@@ -95,11 +96,13 @@ TEST_CASE("Options: unknown flags, stray arguments and bad values are clear erro
     return c.error().message();
   };
   CHECK(message({"--metrics-addr=:8080"}) == "unknown flag \"--metrics-addr\"");
-  CHECK_THAT(message({"--leader-elect", "false"}), Catch::Contains("unexpected argument \"false\""));
+  CHECK_THAT(message({"--leader-elect", "false"}),
+             Catch::Contains("unexpected argument \"false\""));
   CHECK_THAT(message({"--leader-elect=maybe"}), Catch::Contains("for flag --leader-elect"));
   CHECK_THAT(message({"--kubeconfig"}), Catch::Contains("--kubeconfig needs a value"));
   CHECK_THAT(message({"--max-concurrent-reconciles=0"}), Catch::Contains("from 1 to 1024"));
-  CHECK_THAT(message({"--leader-election-retry-period=2"}), Catch::Contains("invalid duration \"2\""));
+  CHECK_THAT(message({"--leader-election-retry-period=2"}),
+             Catch::Contains("invalid duration \"2\""));
   CHECK_THAT(message({"--leader-election-lease-duration=5s"}),
              Catch::Contains("must be greater than the renew deadline"));
   CHECK_THAT(message({"--metrics-bind-address=localhost"}), Catch::Contains("no port"));
@@ -133,12 +136,12 @@ TEST_CASE("Options: bind addresses accept :port, host:port, [v6]:port and 0 to d
 TEST_CASE("Options: --help lists every flag with its default and environment variable",
           "[manager][options]") {
   std::string text = usage();
-  for (const char* flag : {"--kubeconfig", "--metrics-bind-address", "--health-probe-bind-address",
-                           "--leader-elect", "--leader-election-namespace", "--leader-election-id",
-                           "--leader-election-lease-duration", "--leader-election-renew-deadline",
-                           "--leader-election-retry-period", "--max-concurrent-reconciles",
-                           "--log-level", "--log-format", "--mesh-namespace", "--help",
-                           "--version"}) {
+  for (const char* flag :
+       {"--kubeconfig", "--metrics-bind-address", "--health-probe-bind-address", "--leader-elect",
+        "--leader-election-namespace", "--leader-election-id", "--leader-election-lease-duration",
+        "--leader-election-renew-deadline", "--leader-election-retry-period",
+        "--max-concurrent-reconciles", "--log-level", "--log-format", "--mesh-namespace", "--help",
+        "--version"}) {
     CHECK_THAT(text, Catch::Contains(flag));
   }
   CHECK_THAT(text, Catch::Contains("(default \":8080\")"));
@@ -146,7 +149,8 @@ TEST_CASE("Options: --help lists every flag with its default and environment var
 }
 
 TEST_CASE("Options: the manager options carry the command line", "[manager][options]") {
-  auto c = parse({"--leader-elect", "--leader-election-namespace=ops", "--max-concurrent-reconciles=2"});
+  auto c =
+      parse({"--leader-elect", "--leader-election-namespace=ops", "--max-concurrent-reconciles=2"});
   REQUIRE(c);
   kube::RestConfig config;
   config.server = "https://hub.example:6443";
