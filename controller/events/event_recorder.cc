@@ -184,8 +184,8 @@ std::shared_ptr<Broadcaster> Broadcaster::create(kube::ClientPtr client,
 Broadcaster::Broadcaster(kube::ClientPtr client, runtime::ExecutorPtr executor,
                          BroadcasterOptions options)
     : client_(std::move(client)),
-      strand_(runtime::SerialExecutor::create(executor)),
-      clock_(executor->clock()),
+      strand_(runtime::SerialExecutor::create(std::move(executor))),
+      clock_(strand_->clock()),
       options_(std::move(options)),
       logger_(options_.logger),
       correlator_(std::make_unique<Correlator>(options_.cacheSize)) {

@@ -7,7 +7,6 @@
 namespace rio::helpers {
 namespace {
 
-using std::chrono::duration_cast;
 using std::chrono::floor;
 
 struct Parts {
@@ -86,7 +85,7 @@ Expected<WallTime> parseTimestamp(std::string_view s) {
     std::size_t start = pos;
     int scale = 100000;
     while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-      if (scale > 0) micros += (s[pos] - '0') * scale;
+      if (scale > 0) micros += static_cast<long>(s[pos] - '0') * scale;
       scale /= 10;
       ++pos;
     }
@@ -100,7 +99,7 @@ Expected<WallTime> parseTimestamp(std::string_view s) {
     int oh = digits(s, pos + 1, 2, ok);
     int om = digits(s, pos + 4, 2, ok);
     if (!ok || pos + 6 > s.size() || s[pos + 3] != ':') return bad();
-    offset = std::chrono::minutes(sign * (oh * 60 + om));
+    offset = std::chrono::minutes(static_cast<long>(sign) * (oh * 60L + om));
     pos += 6;
   } else {
     return bad();

@@ -50,7 +50,8 @@ Expected<void> validate(const LeaderElectionOptions& o) {
                               ") must be greater than the renew deadline (" + ms(o.renewDeadline) +
                               ")"));
   }
-  if (o.renewDeadline.count() <= 1.2 * static_cast<double>(o.retryPeriod.count())) {
+  if (static_cast<double>(o.renewDeadline.count()) <=
+      1.2 * static_cast<double>(o.retryPeriod.count())) {
     return fail(Error::config("leader election: renew deadline (" + ms(o.renewDeadline) +
                               ") must be greater than 1.2 x the retry period (" +
                               ms(o.retryPeriod) + ")"));

@@ -18,7 +18,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-ClientFactory defaultClientFactory(kube::RestConfig config) {
+ClientFactory defaultClientFactory(const kube::RestConfig& config) {
   return [config](IoRuntime& io, kube::ClientOptions options,
                   milliseconds timeout) -> Expected<kube::ClientPtr> {
     kube::RestConfig c = config;
@@ -179,7 +179,7 @@ runtime::ControllerOptions Manager::controllerOptions() const {
   return o;
 }
 
-void Manager::add(runtime::ControllerPtr controller) {
+void Manager::add(const runtime::ControllerPtr& controller) {
   if (!controller) return;
   bool startNow;
   {
@@ -191,7 +191,7 @@ void Manager::add(runtime::ControllerPtr controller) {
   if (startNow) controller->start();
 }
 
-void Manager::add(Runnable runnable) {
+void Manager::add(const Runnable& runnable) {
   bool startNow;
   std::size_t index;
   {
@@ -254,12 +254,12 @@ Expected<void> Manager::startServers() {
     http::ServerOptions so;
     so.address = plan.address.host;
     so.port = plan.address.port;
-    so.maxBodyBytes = 64 * 1024;
+    so.maxBodyBytes = std::size_t{64} * 1024;
     so.readTimeout = std::chrono::seconds(10);
     bool serveMetrics = plan.metrics;
     bool serveHealth = plan.health;
-    auto handler = [this, serveMetrics, serveHealth](http::ServerRequest req,
-                                                     http::ExchangePtr ex) {
+    auto handler = [this, serveMetrics, serveHealth](const http::ServerRequest& req,
+                                                     const http::ExchangePtr& ex) {
       const http::Headers text{{"Content-Type", "text/plain; charset=utf-8"},
                                {"X-Content-Type-Options", "nosniff"}};
       if (req.method != "GET") {

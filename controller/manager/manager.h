@@ -145,9 +145,9 @@ class Manager {
   runtime::ControllerOptions controllerOptions() const;
   /// Adds a controller (built, not started). Started by run() once the caches synced and this
   /// process leads; right away when that already happened.
-  void add(runtime::ControllerPtr controller);
+  void add(const runtime::ControllerPtr& controller);
   /// Adds a runnable (see Runnable).
-  void add(Runnable runnable);
+  void add(const Runnable& runnable);
   /// A recorder whose events name `component` as their source.
   events::EventRecorderPtr eventRecorderFor(const std::string& component);
   /// Extra checks at /healthz/<name> and /readyz/<name> (and in /healthz, /readyz).

@@ -187,7 +187,8 @@ std::optional<double> unitNanos(std::string_view unit) {
 
 EnvLookup processEnv() {
   return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
+    // Read once at start-up, before any thread sets the environment.
+    const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
     if (!v) return std::nullopt;
     return std::string(v);
   };

@@ -43,7 +43,7 @@ struct CommandLine {
 
 /// Looks up an environment variable (nullopt when unset).
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-/// The process environment.
+/// The process environment (getenv: call before threads start changing it).
 EnvLookup processEnv();
 
 /// Parses the arguments after the program name, with `env` for RIO_* variables. Errors are
