@@ -16,13 +16,14 @@ namespace rio::testenv {
 
 /// Applies a strategic merge patch to `original` for the built-in kind `apiVersion`/`kind`
 /// (list merge keys such as containers by name, ports by containerPort, env by name, volumes by
-/// name, `$patch: delete|replace`, `$retainKeys`, `$deleteFromPrimitiveList`). Unknown kinds (custom
-/// resources) are refused with 415 as the real server does. Invalid patches are kApi Errors with
-/// the Status kube-apiserver answers: 400 BadRequest for a patch that is not an object or a
+/// name, `$patch: delete|replace`, `$retainKeys`, `$deleteFromPrimitiveList`). Unknown kinds
+/// (custom resources) are refused with 415 as the real server does. Invalid patches are kApi Errors
+/// with the Status kube-apiserver answers: 400 BadRequest for a patch that is not an object or a
 /// malformed `$retainKeys`/`$deleteFromPrimitiveList`/`$setElementOrder`, 422 for lists of lists,
 /// and 500 (no reason) for the rest (unknown `$patch`, list item without its merge key), since
 /// kube does not translate those. Never throws.
-Expected<nlohmann::json> strategicMergePatch(const nlohmann::json& original, const nlohmann::json& patch,
+Expected<nlohmann::json> strategicMergePatch(const nlohmann::json& original,
+                                             const nlohmann::json& patch,
                                              std::string_view apiVersion, std::string_view kind);
 
 struct FieldConflict {
@@ -36,7 +37,7 @@ struct FieldConflict {
 };
 
 struct ApplyOutcome {
-  nlohmann::json object;                // the merged object with updated metadata.managedFields
+  nlohmann::json object;                 // the merged object with updated metadata.managedFields
   std::vector<FieldConflict> conflicts;  // non-empty → the server answers 409 (unless force)
 };
 
@@ -54,8 +55,8 @@ struct ApplyOutcome {
 /// them, as kube answers. Never throws.
 Expected<ApplyOutcome> serverSideApply(const nlohmann::json& live, const nlohmann::json& applied,
                                        const std::string& manager, bool force,
-                                       const std::string& apiVersion, const std::string& subresource,
-                                       WallTime now);
+                                       const std::string& apiVersion,
+                                       const std::string& subresource, WallTime now);
 
 /// Records field ownership after a non-apply write (create, update, patch): fields that changed
 /// between `before` (null on create) and `after` become owned by `manager` with operation Update,
@@ -70,6 +71,7 @@ nlohmann::json recordUpdate(const nlohmann::json& before, const nlohmann::json& 
 
 /// The Status body kube-apiserver sends for apply conflicts (409, reason Conflict, one
 /// FieldManagerConflict cause per field; see reference cm-apply-conflict-409.txt).
-nlohmann::json conflictStatus(const std::vector<FieldConflict>& conflicts, const std::string& apiVersion);
+nlohmann::json conflictStatus(const std::vector<FieldConflict>& conflicts,
+                              const std::string& apiVersion);
 
 }  // namespace rio::testenv
