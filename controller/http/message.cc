@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace rio::http {
 
@@ -63,6 +64,65 @@ std::string urlDecode(std::string_view value) {
     }
   }
   return out;
+}
+
+}  // namespace rio::http
+
+namespace rio::http {
+
+namespace {
+
+constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+bool digits(std::string_view s, int& out) {
+  if (s.empty()) return false;
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string formatHttpDate(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto secs = floor<seconds>(t);
+  const auto day = floor<days>(secs);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{secs - day};
+  const weekday wd{day};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT", kDays[wd.c_encoding()],
+                static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
+                static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+  return buf;
+}
+
+std::optional<std::chrono::system_clock::time_point> parseHttpDate(std::string_view s) {
+  using namespace std::chrono;
+  // "Sun, 06 Nov 1994 08:49:37 GMT": fixed width, 29 characters.
+  if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+      s[16] != ' ' || s[19] != ':' || s[22] != ':' || s[25] != ' ' || s.substr(26) != "GMT") {
+    return std::nullopt;
+  }
+  int monthIndex = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (s.substr(8, 3) == kMonths[i]) monthIndex = i;
+  }
+  int d = 0, y = 0, h = 0, m = 0, sec = 0;
+  if (monthIndex < 0 || !digits(s.substr(5, 2), d) || !digits(s.substr(12, 4), y) ||
+      !digits(s.substr(17, 2), h) || !digits(s.substr(20, 2), m) || !digits(s.substr(23, 2), sec)) {
+    return std::nullopt;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(monthIndex + 1)},
+                           day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  return sys_days{ymd} + hours{h} + minutes{m} + seconds{sec};
 }
 
 }  // namespace rio::http

@@ -41,6 +41,13 @@ struct Response {
   std::optional<std::string_view> header(std::string_view name) const { return findHeader(headers, name); }
 };
 
+/// An HTTP date (RFC 9110 IMF-fixdate, what the `Date` header carries):
+/// "Sun, 06 Nov 1994 08:49:37 GMT". Sub-seconds are truncated.
+std::string formatHttpDate(std::chrono::system_clock::time_point t);
+/// Parses an IMF-fixdate; nullopt for anything else (the obsolete RFC 850 and asctime forms
+/// included). Never throws.
+std::optional<std::chrono::system_clock::time_point> parseHttpDate(std::string_view text);
+
 /// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay as they are).
 std::string urlEncode(std::string_view value);
 /// Decodes %XX and '+' (as space). Invalid escapes are kept literally.

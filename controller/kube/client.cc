@@ -99,6 +99,15 @@ Expected<std::optional<nlohmann::json>> Client::getIfExists(const Resource& reso
   return fail(got.error());
 }
 
+Expected<http::Response> Client::getRaw(std::string_view path) {
+  return fail(Error::internal("get " + std::string(path) + ": raw requests are not supported by this client"));
+}
+
+void Client::getRawAsync(std::string_view path, std::chrono::milliseconds,
+                         std::function<void(Expected<http::Response>)> done) {
+  done(fail(Error::internal("get " + std::string(path) + ": raw requests are not supported by this client")));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The REST implementation
 
@@ -222,6 +231,25 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
   Expected<nlohmann::json> getPath(std::string_view path) override {
     return call("GET", std::string(path), {}, {}, "get " + std::string(path));
   }
+
+  Expected<http::Response> getRaw(std::string_view path) override {
+    std::string what = "get " + std::string(path);
+    if (auto wait = limiter_.reserve(); wait.count() > 0) options_.sleep(wait);
+    auto req = buildRequest("GET", std::string(path), {}, {});
+    if (!req) return fail(req.error().wrap(what));
+    auto started = std::chrono::steady_clock::now();
+    auto resp = transport_->roundTrip(*req);
+    auto took = std::chrono::steady_clock::now() - started;
+    if (!resp) {
+      record("<error>", "GET", took);
+      return fail(resp.error().wrap(what));
+    }
+    record(std::to_string(resp->status), "GET", took);
+    return resp;
+  }
+
+  void getRawAsync(std::string_view path, std::chrono::milliseconds timeout,
+                   std::function<void(Expected<http::Response>)> done) override;
 
   WatchPtr watch(const Resource& resource, std::string_view ns, const WatchOptions& o,
                  WatchHandler handler) override;
@@ -452,6 +480,80 @@ class WatchImpl final : public Watch, public std::enable_shared_from_this<WatchI
   StreamPtr stream_;
   bool closed_ = false;
 };
+
+// One asynchronous raw GET over the transport's streaming call: collects the body and reports
+// once. Callbacks arrive serially from the transport, so no lock is needed for the fields.
+class RawGet final : public std::enable_shared_from_this<RawGet> {
+ public:
+  static constexpr std::size_t kMaxBody = 4 * 1024 * 1024;
+
+  RawGet(std::shared_ptr<ClientImpl> client, std::string what,
+         std::function<void(Expected<http::Response>)> done)
+      : client_(std::move(client)), what_(std::move(what)), done_(std::move(done)) {}
+
+  void start(http::Request request) {
+    auto self = shared_from_this();
+    StreamCallbacks cb;
+    cb.onHeaders = [self](int status, const http::Headers& headers) {
+      self->response_.status = status;
+      self->response_.headers = headers;
+    };
+    cb.onData = [self](std::string_view data) {
+      if (self->response_.body.size() + data.size() > kMaxBody) {
+        self->tooLarge_ = true;
+        return;
+      }
+      self->response_.body.append(data);
+    };
+    cb.onClose = [self](const std::optional<Error>& error) { self->finish(error); };
+    started_ = std::chrono::steady_clock::now();
+    // The transport keeps an open stream alive until onClose; nothing here needs to cancel it.
+    client_->transport().stream(request, std::move(cb));
+  }
+
+ private:
+  void finish(const std::optional<Error>& error) {
+    auto took = std::chrono::steady_clock::now() - started_;
+    std::function<void(Expected<http::Response>)> done;
+    done.swap(done_);
+    if (!done) return;
+    if (error && response_.status == 0) {
+      client_->record("<error>", "GET", took);
+      done(fail(error->wrap(what_)));
+    } else if (error) {
+      client_->record(std::to_string(response_.status), "GET", took);
+      done(fail(error->wrap(what_ + ": reading the answer")));
+    } else if (tooLarge_) {
+      client_->record(std::to_string(response_.status), "GET", took);
+      done(fail(Error::decode(what_ + ": the answer is larger than " + std::to_string(kMaxBody) + " bytes")));
+    } else {
+      client_->record(std::to_string(response_.status), "GET", took);
+      done(std::move(response_));
+    }
+    client_.reset();
+  }
+
+  std::shared_ptr<ClientImpl> client_;
+  std::string what_;
+  std::function<void(Expected<http::Response>)> done_;
+  http::Response response_;
+  bool tooLarge_ = false;
+  std::chrono::steady_clock::time_point started_;
+};
+
+void ClientImpl::getRawAsync(std::string_view path, std::chrono::milliseconds timeout,
+                             std::function<void(Expected<http::Response>)> done) {
+  std::string what = "get " + std::string(path);
+  auto req = buildRequest("GET", std::string(path), {}, {});
+  if (!req) {
+    done(fail(req.error().wrap(what)));
+    return;
+  }
+  if (timeout.count() > 0) req->timeout = timeout;
+  req->idleTimeout = req->timeout;
+  auto get = std::make_shared<RawGet>(shared_from_this(), std::move(what), std::move(done));
+  get->start(std::move(*req));
+}
 
 WatchPtr ClientImpl::watch(const Resource& resource, std::string_view ns, const WatchOptions& o,
                            WatchHandler handler) {

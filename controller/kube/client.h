@@ -16,6 +16,7 @@
 
 #include "api/meta/error.h"
 #include "controller/core/clock.h"
+#include "controller/http/message.h"
 #include "controller/kube/resource.h"
 #include "controller/kube/rest_config.h"
 #include "controller/kube/transport.h"
@@ -145,6 +146,19 @@ class Client {
                                                      const nlohmann::json& body) = 0;
   /// GET of a raw path (discovery: "/version", "/api", "/apis/apps/v1").
   virtual Expected<nlohmann::json> getPath(std::string_view path) = 0;
+  /// GET of a raw path with the whole answer: status, headers (e.g. `Date`, for clock skew) and
+  /// body. Any HTTP status is a result; errors are transport, TLS, timeout, or a token that
+  /// cannot be read. Sent once (no retries), authenticated like every other verb, counted in
+  /// rest_client_* metrics. The body is the caller's to judge: never echo one that may hold
+  /// secret data. The default implementation fails with kInternal (clients that cannot do it).
+  virtual Expected<http::Response> getRaw(std::string_view path);
+  /// getRaw() without blocking the caller: `done` runs exactly once, on an I/O thread, or on the
+  /// calling thread before getRawAsync() returns when the request cannot even be built (the
+  /// token cannot be read). `timeout` bounds connect, send and the response headers, and then
+  /// each wait for body bytes (0: the client's per-request timeout). `done` must be quick (post
+  /// work elsewhere). The default implementation calls `done` with a kInternal error.
+  virtual void getRawAsync(std::string_view path, std::chrono::milliseconds timeout,
+                           std::function<void(Expected<http::Response>)> done);
   /// Starts a watch; results arrive through `handler` (see watch.h) on an I/O thread. When the
   /// request cannot even be built (the token file is unreadable) onClose runs before watch()
   /// returns, on the calling thread.
