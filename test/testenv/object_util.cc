@@ -2,9 +2,8 @@
 
 #include <cstdio>
 #include <ctime>
-#include <regex>
 
-#include <yaml-cpp/yaml.h>
+#include "controller/core/yaml.h"
 
 namespace rio::testenv {
 
@@ -133,123 +132,8 @@ std::uint64_t resourceVersionOf(const nlohmann::json& obj) {
   return v;
 }
 
-std::size_t nestingDepth(std::string_view text) {
-  std::size_t depth = 0, deepest = 0;
-  bool inString = false;
-  char quote = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (inString) {
-      if (c == '\\' && quote == '"') {
-        ++i;
-      } else if (c == quote) {
-        inString = false;
-      }
-      continue;
-    }
-    if (c == '"' || c == '\'') {
-      inString = true;
-      quote = c;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
+std::size_t nestingDepth(std::string_view text) { return yaml::nestingDepth(text); }
 
-namespace {
-
-nlohmann::json plainScalar(const std::string& s) {
-  // YAML 1.1 core values as sigs.k8s.io/yaml (go-yaml v2) resolves them.
-  static const std::regex kInt("[-+]?(0|[1-9][0-9_]*)");
-  static const std::regex kHex("0x[0-9a-fA-F_]+");
-  static const std::regex kFloat(
-      "[-+]?([0-9][0-9_]*)?\\.[0-9]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+");
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "Yes" || s == "YES" ||
-      s == "on" || s == "On" || s == "ON") {
-    return true;
-  }
-  if (s == "false" || s == "False" || s == "FALSE" || s == "no" || s == "No" || s == "NO" ||
-      s == "off" || s == "Off" || s == "OFF") {
-    return false;
-  }
-  if (s.size() < 40 && std::regex_match(s, kInt)) {
-    std::string digits;
-    for (char c : s) {
-      if (c != '_') digits += c;
-    }
-    try {
-      return std::stoll(digits);
-    } catch (...) {
-      return s;
-    }
-  }
-  if (s.size() < 40 && std::regex_match(s, kHex)) {
-    try {
-      return std::stoll(s.substr(2), nullptr, 16);
-    } catch (...) {
-      return s;
-    }
-  }
-  if (s.size() < 60 && s != "." && std::regex_match(s, kFloat)) {
-    try {
-      double d = std::stod(s);
-      if (d == static_cast<double>(static_cast<long long>(d)) &&
-          s.find_first_of("eE") == std::string::npos && s.find('.') == std::string::npos) {
-        return static_cast<long long>(d);
-      }
-      return d;
-    } catch (...) {
-      return s;
-    }
-  }
-  return s;
-}
-
-nlohmann::json convert(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return node.Scalar();
-      return plainScalar(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      nlohmann::json arr = nlohmann::json::array();
-      for (const auto& item : node) arr.push_back(convert(item));
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      nlohmann::json obj = nlohmann::json::object();
-      for (const auto& kv : node) {
-        std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
-        obj[key] = convert(kv.second);
-      }
-      return obj;
-    }
-  }
-  return nullptr;
-}
-
-}  // namespace
-
-Expected<nlohmann::json> yamlToJson(std::string_view text) {
-  if (nestingDepth(text) > kMaxNesting) return fail(Error::decode("yaml: exceeded max depth"));
-  try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    for (const auto& doc : docs) {
-      if (!doc.IsNull()) return convert(doc);
-    }
-    return nlohmann::json(nullptr);
-  } catch (const YAML::Exception& e) {
-    return fail(
-        Error::decode(std::string("yaml: line ") + std::to_string(e.mark.line + 1) + ": " + e.msg));
-  } catch (const std::exception& e) {
-    return fail(Error::decode(std::string("yaml: ") + e.what()));
-  }
-}
+Expected<nlohmann::json> yamlToJson(std::string_view text) { return yaml::yamlToJson(text); }
 
 }  // namespace rio::testenv

@@ -13,6 +13,7 @@
 
 #include "api/meta/error.h"
 #include "controller/core/clock.h"
+#include "controller/core/yaml.h"
 
 namespace rio::testenv {
 
@@ -41,12 +42,13 @@ std::uint64_t resourceVersionOf(const nlohmann::json& obj);
 
 /// The deepest nesting of arrays/objects in a JSON or YAML flow text, counted without parsing
 /// (strings skipped). Parsers and the recursive code after them are protected by refusing bodies
-/// nested deeper than kMaxNesting.
+/// nested deeper than kMaxNesting. (yaml::nestingDepth in controller/core/yaml.h.)
 std::size_t nestingDepth(std::string_view text);
-inline constexpr std::size_t kMaxNesting = 200;
+inline constexpr std::size_t kMaxNesting = yaml::kMaxNesting;
 
 /// Parses YAML (one document) into JSON with YAML 1.1-ish scalar typing as sigs.k8s.io/yaml does:
 /// plain true/false/null/numbers are typed, quoted scalars stay strings. kDecode on bad input.
+/// (yaml::yamlToJson in controller/core/yaml.h, kept here for the testenv's callers.)
 Expected<nlohmann::json> yamlToJson(std::string_view text);
 
 }  // namespace rio::testenv
