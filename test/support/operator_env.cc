@@ -35,6 +35,8 @@ OperatorEnv::OperatorEnv(OperatorEnvOptions options) : options_(std::move(option
   for (std::size_t i = 0; i < names.size(); ++i) {
     auto opts = testenv::Testenv::defaultsFor(names[i], i);
     opts.apiServer.simulation.deploymentReadyDelay = options_.deploymentReadyDelay;
+    if (options_.clock) opts.clock = options_.clock;
+    if (options_.customize) options_.customize(opts);
     auto added = env_->add(opts);
     REQUIRE(added);
   }

@@ -4,6 +4,7 @@
 // a controller needs. Reconciler tests wire their controllers on top of it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,11 @@ struct OperatorEnvOptions {
   std::string meshNamespace = "istio-system";
   /// Deployments become Available at once (0) or after this delay.
   std::chrono::milliseconds deploymentReadyDelay{0};
+  /// The clusters' clock (token expiry, timestamps, the `Date` header); null = the system clock.
+  /// A testing::FakeClock set to the real time lets a test move time for every API server.
+  ClockPtr clock;
+  /// Changes the options of each cluster before it starts (e.g. an old gitVersion for one).
+  std::function<void(testenv::ClusterOptions&)> customize;
   std::size_t ioThreads = 1;
   std::size_t executorThreads = 4;
 };

@@ -84,6 +84,35 @@ class RecordingExchange final : public http::Exchange {
   std::function<void(int)> onAnswer_;
 };
 
+/// Adds the `Date` header every answer of Go's net/http carries, from the server's clock (a test
+/// that gives a cluster its own clock sees it in the header: clock skew).
+class DatedExchange final : public http::Exchange {
+ public:
+  DatedExchange(http::ExchangePtr inner, ClockPtr clock)
+      : inner_(std::move(inner)), clock_(std::move(clock)) {}
+  void respond(int status, http::Headers headers, std::string body) override {
+    inner_->respond(status, dated(std::move(headers)), std::move(body));
+  }
+  void startStream(int status, http::Headers headers) override {
+    inner_->startStream(status, dated(std::move(headers)));
+  }
+  void write(std::string chunk) override { inner_->write(std::move(chunk)); }
+  void finish() override { inner_->finish(); }
+  void abort() override { inner_->abort(); }
+  bool closed() const override { return inner_->closed(); }
+  void onClosed(std::function<void()> fn) override { inner_->onClosed(std::move(fn)); }
+
+ private:
+  http::Headers dated(http::Headers headers) const {
+    if (!http::findHeader(headers, "Date")) {
+      headers.push_back({"Date", http::formatHttpDate(clock_->wallNow())});
+    }
+    return headers;
+  }
+  http::ExchangePtr inner_;
+  ClockPtr clock_;
+};
+
 /// Collects one synchronous answer for ApiServer::request().
 class CollectingExchange final : public http::Exchange {
  public:
@@ -413,6 +442,7 @@ void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exch
             self->account(*record);
           });
     }
+    exchange = std::make_shared<DatedExchange>(std::move(exchange), deps.clock);
     ctx->req = std::move(request);
     ctx->ex = exchange;
     if (internal) {
