@@ -1,16 +1,59 @@
-// remote-istio-operator: the controller binary (placeholder until [runtime] wires the manager).
+// remote-istio-operator: the controller binary. Parses the command line (flags and RIO_*
+// environment variables), loads the control-plane config, and runs the Manager until SIGTERM or
+// SIGINT. The domain's controllers are wired by reconcilers/operator.h (later); until then the
+// manager runs with none: it serves /metrics, /healthz and /readyz and takes part in leader
+// election.
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <vector>
 
+#include "controller/core/logging.h"
+#include "controller/kube/kubeconfig.h"
+#include "controller/manager/manager.h"
+#include "controller/manager/options.h"
 #include "rio_version.h"
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--version") == 0) {
-      std::printf("remote-istio-operator %s\n", RIO_VERSION);
-      return 0;
-    }
+  namespace manager = rio::manager;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto commandLine = manager::parseCommandLine(args, manager::processEnv());
+  if (!commandLine) {
+    std::fprintf(stderr,
+                 "remote-istio-operator: %s\nRun 'remote-istio-operator --help' for usage.\n",
+                 commandLine.error().message().c_str());
+    return 2;
   }
-  std::fprintf(stderr, "remote-istio-operator %s: the controller manager is not built yet\n", RIO_VERSION);
-  return 2;
+  if (commandLine->help) {
+    std::fputs(manager::usage().c_str(), stdout);
+    return 0;
+  }
+  if (commandLine->version) {
+    std::printf("remote-istio-operator %s\n", RIO_VERSION);
+    return 0;
+  }
+  rio::log::configure(commandLine->logLevel, commandLine->logFormat);
+  const auto& logger = rio::log::root();
+
+  auto config = rio::kube::loadDefaultConfig(commandLine->kubeconfig);
+  if (!config) {
+    logger.error("unable to load the cluster configuration", {{"error", config.error().message()}});
+    return manager::kExitFailure;
+  }
+  logger.info("starting remote-istio-operator", {{"version", RIO_VERSION},
+                                                 {"cluster", config->describe()},
+                                                 {"mesh_namespace", commandLine->meshNamespace}});
+  auto options = manager::toManagerOptions(*commandLine, std::move(*config));
+  if (!options) {
+    logger.error("invalid configuration", {{"error", options.error().message()}});
+    return manager::kExitFailure;
+  }
+  options->handleSignals = true;
+  auto mgr = manager::Manager::create(std::move(*options));
+  if (!mgr) {
+    logger.error("unable to create the manager", {{"error", mgr.error().message()}});
+    return manager::kExitFailure;
+  }
+  // The domain's reconcilers are added here (reconcilers/operator.h), with
+  // commandLine->meshNamespace.
+  return (*mgr)->run();
 }

@@ -1,0 +1,83 @@
+#include "controller/helpers/finalizers.h"
+
+#include <string>
+
+namespace rio::helpers {
+namespace {
+
+using Json = nlohmann::json;
+
+// The list as the caller saw it: nullptr when absent (or not a list, which the server would not
+// store).
+const Json* finalizersOf(const Json& object) {
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return nullptr;
+  auto f = m->find("finalizers");
+  if (f == m->end() || !f->is_array()) return nullptr;
+  return &*f;
+}
+
+Expected<bool> send(kube::Client& client, const kube::Resource& resource, const Json& object,
+                    const Json& patch, std::string_view what, std::string_view finalizer) {
+  if (patch.empty()) return false;
+  auto key = kube::ObjectKey::of(object);
+  auto r = client.patch(resource, key, kube::PatchType::kJson, patch);
+  if (!r) return fail(r.error().wrap(std::string(what) + " finalizer " + std::string(finalizer)));
+  return true;
+}
+
+}  // namespace
+
+bool hasFinalizer(const Json& object, std::string_view finalizer) {
+  const Json* list = finalizersOf(object);
+  if (!list) return false;
+  for (const auto& f : *list) {
+    if (f.is_string() && f.get_ref<const std::string&>() == finalizer) return true;
+  }
+  return false;
+}
+
+Json addFinalizerPatch(const Json& object, std::string_view finalizer) {
+  if (hasFinalizer(object, finalizer)) return Json::array();
+  const Json* list = finalizersOf(object);
+  if (!list || list->empty()) {
+    // Absent (or empty): assert that, then set the whole list.
+    return Json::array(
+        {{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", list ? *list : Json()}},
+         {{"op", "add"},
+          {"path", "/metadata/finalizers"},
+          {"value", Json::array({std::string(finalizer)})}}});
+  }
+  return Json::array(
+      {{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", *list}},
+       {{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", std::string(finalizer)}}});
+}
+
+Json removeFinalizerPatch(const Json& object, std::string_view finalizer) {
+  const Json* list = finalizersOf(object);
+  if (!list || !hasFinalizer(object, finalizer)) return Json::array();
+  Json patch = Json::array({{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", *list}}});
+  // Remove from the back so earlier indexes stay valid within the one patch.
+  for (std::size_t i = list->size(); i-- > 0;) {
+    const Json& f = (*list)[i];
+    if (f.is_string() && f.get_ref<const std::string&>() == finalizer) {
+      patch.push_back({{"op", "remove"}, {"path", "/metadata/finalizers/" + std::to_string(i)}});
+    }
+  }
+  return patch;
+}
+
+Expected<bool> addFinalizer(kube::Client& client, const kube::Resource& resource,
+                            const Json& object, std::string_view finalizer) {
+  return send(client, resource, object, addFinalizerPatch(object, finalizer), "add", finalizer);
+}
+
+Expected<bool> removeFinalizer(kube::Client& client, const kube::Resource& resource,
+                               const Json& object, std::string_view finalizer) {
+  return send(client, resource, object, removeFinalizerPatch(object, finalizer), "remove",
+              finalizer);
+}
+
+bool isFinalizerRace(const Error& error) { return error.isInvalid() || error.isConflict(); }
+
+}  // namespace rio::helpers
