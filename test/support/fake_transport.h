@@ -16,7 +16,7 @@ class FakeStream final : public kube::Stream {
   explicit FakeStream(kube::StreamCallbacks cb) : cb_(std::move(cb)) {}
   void cancel() override { close(Error::cancelled("stream cancelled")); }
 
-  void headers(int status) { cb_.onHeaders(status, {}); }
+  void headers(int status, const http::Headers& headers = {}) { cb_.onHeaders(status, headers); }
   void data(std::string_view bytes) {
     if (!closed_) cb_.onData(bytes);
   }

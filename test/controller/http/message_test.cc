@@ -22,3 +22,17 @@ TEST_CASE("http: query values survive an encode/decode round trip", "[http]") {
   CHECK(http::urlDecode("100%") == "100%");
   CHECK(http::urlDecode("%zz%4") == "%zz%4");
 }
+
+TEST_CASE("http: IMF-fixdate dates is written and read back, other forms are refused", "[http]") {
+  using namespace std::chrono;
+  const sys_seconds t = sys_days{year{1994} / November / 6} + hours{8} + minutes{49} + seconds{37};
+  CHECK(rio::http::formatHttpDate(t + milliseconds(900)) == "Sun, 06 Nov 1994 08:49:37 GMT");
+  auto parsed = rio::http::parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT");
+  REQUIRE(parsed);
+  CHECK(*parsed == t);
+  CHECK(rio::http::formatHttpDate(sys_days{year{2026} / February / 28} + hours{23}) == "Sat, 28 Feb 2026 23:00:00 GMT");
+  CHECK_FALSE(rio::http::parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"));  // RFC 850
+  CHECK_FALSE(rio::http::parseHttpDate("Sun Nov  6 08:49:37 1994"));        // asctime
+  CHECK_FALSE(rio::http::parseHttpDate("Sun, 31 Feb 1994 08:49:37 GMT"));  // no such day
+  CHECK_FALSE(rio::http::parseHttpDate(""));
+}

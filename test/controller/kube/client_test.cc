@@ -294,3 +294,56 @@ TEST_CASE("Client: a server behind a path prefix gets the prefix once, from the 
   // The transport prepends the endpoint's prefix when it sends; the client must not add it too.
   CHECK(f.transport->requests().at(0).target == "/version");
 }
+
+TEST_CASE("Client: getRaw returns status, headers and body of any answer, authenticated, once", "[kube][client]") {
+  Fixture f;
+  f.transport->enqueue(503, "busy", {{"Date", "Wed, 25 Nov 2026 10:00:00 GMT"}});
+  auto c = f.client();
+  auto r = c->getRaw("/version");
+  REQUIRE(r);
+  CHECK(r->status == 503);  // any status is an answer, not retried
+  CHECK(r->body == "busy");
+  CHECK(r->header("Date") == std::string_view("Wed, 25 Nov 2026 10:00:00 GMT"));
+  auto sent = f.transport->requests();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].target == "/version");
+  CHECK(header(sent[0], "Authorization") == "Bearer s3cr3t-token-value");
+  CHECK(f.sleeps.empty());
+}
+
+TEST_CASE("Client: getRawAsync collects the streamed answer and reports once", "[kube][client]") {
+  Fixture f;
+  auto c = f.client();
+  std::optional<Expected<http::Response>> got;
+  c->getRawAsync("/version", std::chrono::milliseconds(250), [&](Expected<http::Response> r) { got = std::move(r); });
+  auto stream = f.transport->lastStream();
+  REQUIRE(stream);
+  auto sent = f.transport->requests();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].timeout == std::chrono::milliseconds(250));
+  CHECK(sent[0].idleTimeout == std::chrono::milliseconds(250));
+  CHECK(header(sent[0], "Authorization") == "Bearer s3cr3t-token-value");
+  CHECK_FALSE(got);
+  stream->headers(200, {{"Date", "Wed, 25 Nov 2026 10:00:00 GMT"}});
+  stream->data(R"({"gitVersion":)");
+  stream->data(R"("v1.32.13"})");
+  CHECK_FALSE(got);
+  stream->close();
+  REQUIRE(got);
+  REQUIRE(*got);
+  CHECK((*got)->status == 200);
+  CHECK(Json::parse((*got)->body)["gitVersion"] == "v1.32.13");
+  CHECK((*got)->header("Date"));
+}
+
+TEST_CASE("Client: getRawAsync reports a connection that broke before any answer as its error", "[kube][client]") {
+  Fixture f;
+  auto c = f.client();
+  std::optional<Expected<http::Response>> got;
+  c->getRawAsync("/version", {}, [&](Expected<http::Response> r) { got = std::move(r); });
+  f.transport->lastStream()->close(Error::timeout("no answer within 5s"));
+  REQUIRE(got);
+  REQUIRE_FALSE(*got);
+  CHECK(got->error().kind() == ErrorKind::kTimeout);
+  CHECK(got->error().message() == "get /version: no answer within 5s");
+}
