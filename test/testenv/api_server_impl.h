@@ -169,7 +169,10 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   std::optional<std::string> fieldValue(const ResourceType& type, const nlohmann::json& obj,
                                         const std::string& field) const;
   Result<void> checkFieldSelector(const ResourceType& type, const FieldSelector& selector) const;
-  Result<void> allocateServiceAddresses(nlohmann::json& service, const nlohmann::json* current);
+  /// Allocates (or, with `dryRun`, only checks as kube's dry-run allocator does: a requested
+  /// clusterIP must be valid, in range and free) the Service's addresses.
+  Result<void> allocateServiceAddresses(nlohmann::json& service, const nlohmann::json* current,
+                                        bool dryRun = false);
   void releaseServiceAddresses(const nlohmann::json& service);
   void reindex();
 

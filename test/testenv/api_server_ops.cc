@@ -533,8 +533,8 @@ Result<nlohmann::json> ApiServer::Impl::finalizeWrite(Ctx& ctx, const ResourceTy
   }
   if (!errs.empty()) return reject(errors::invalid(type.group, type.kind, name, errs));
 
-  if (g.empty() && r == "services" && !ctx.dryRun) {
-    auto allocated = allocateServiceAddresses(next, current);
+  if (g.empty() && r == "services") {
+    auto allocated = allocateServiceAddresses(next, current, ctx.dryRun);
     if (!allocated) return reject(allocated.error());
   }
   return next;

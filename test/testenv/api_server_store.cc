@@ -257,7 +257,8 @@ Result<void> ApiServer::Impl::checkFieldSelector(const ResourceType& type,
 }
 
 Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc,
-                                                       const nlohmann::json* current) {
+                                                       const nlohmann::json* current,
+                                                       bool dryRun) {
   auto& spec = svc["spec"];
   std::string type = stringAt(spec, "type");
   std::string name = metaString(svc, "name");
@@ -272,6 +273,7 @@ Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc,
   std::string curIp = current ? stringAt(at(*current, "spec"), "clusterIP") : "";
   std::string want = stringAt(spec, "clusterIP");
   if (want.empty()) want = curIp;
+  if (dryRun && (want.empty() || want == "None" || want == curIp)) return {};
   if (want.empty()) {
     if (serviceSize <= 3) return reject(errors::internal("the service CIDR is too small"));
     for (int attempt = 0; attempt < 1000; ++attempt) {
@@ -310,6 +312,7 @@ Result<void> ApiServer::Impl::allocateServiceAddresses(nlohmann::json& svc,
               "spec.clusterIPs", list,
               "failed to allocate IP " + want + ": provided IP is already allocated")}));
     }
+    if (dryRun) return {};
     allocatedIps.insert(*ip);
   }
   spec["clusterIP"] = want;
