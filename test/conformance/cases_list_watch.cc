@@ -164,7 +164,10 @@ void limitContinueCase(Context& ctx) {
   ctx.require(pages == 3 && seen.size() == 5, "paging returned " + std::to_string(seen.size()) +
                                                   " objects in " + std::to_string(pages) +
                                                   " pages, want 5 in 3 (" + joinNames(seen) + ")");
-  // Without a selector remainingItemCount counts what is left.
+  // Without a selector remainingItemCount counts what is left. The namespace's kube-root-ca.crt
+  // is published by a controller: let it arrive first so the count does not move in between.
+  for (int i = 0; i < 100 && !c.get(kConfigMaps, {ctx.ns(), "kube-root-ca.crt"}); ++i)
+    std::this_thread::sleep_for(milliseconds(100));
   json unfiltered =
       ctx.must(c.list(kConfigMaps, ctx.ns(), {.limit = 1}), "limit=1 without selector");
   json all = ctx.must(c.list(kConfigMaps, ctx.ns()), "unpaged list");
