@@ -9,11 +9,11 @@
 
 namespace rio::reconcilers {
 
-inline const kube::Resource kRemoteIstios{std::string(v1beta1::kGroup), std::string(v1beta1::kVersion),
-                                          std::string(v1beta1::kRemoteIstioPlural),
-                                          std::string(v1beta1::kRemoteIstioKind), true};
-inline const kube::Resource kMeshMemberships{std::string(v1beta1::kGroup), std::string(v1beta1::kVersion),
-                                             std::string(v1beta1::kMeshMembershipPlural),
-                                             std::string(v1beta1::kMeshMembershipKind), true};
+inline const kube::Resource kRemoteIstios{
+    std::string(v1beta1::kGroup), std::string(v1beta1::kVersion),
+    std::string(v1beta1::kRemoteIstioPlural), std::string(v1beta1::kRemoteIstioKind), true};
+inline const kube::Resource kMeshMemberships{
+    std::string(v1beta1::kGroup), std::string(v1beta1::kVersion),
+    std::string(v1beta1::kMeshMembershipPlural), std::string(v1beta1::kMeshMembershipKind), true};
 
 }  // namespace rio::reconcilers

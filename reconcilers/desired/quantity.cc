@@ -38,8 +38,16 @@ bool mulChecked(Int& v, Int by) {
   return true;
 }
 
-constexpr std::array<std::pair<std::string_view, int>, 10> kDecimal = {{
-    {"n", -9}, {"u", -6}, {"m", -3}, {"", 0}, {"k", 3}, {"M", 6}, {"G", 9}, {"T", 12}, {"P", 15}, {"E", 18}}};
+constexpr std::array<std::pair<std::string_view, int>, 10> kDecimal = {{{"n", -9},
+                                                                        {"u", -6},
+                                                                        {"m", -3},
+                                                                        {"", 0},
+                                                                        {"k", 3},
+                                                                        {"M", 6},
+                                                                        {"G", 9},
+                                                                        {"T", 12},
+                                                                        {"P", 15},
+                                                                        {"E", 18}}};
 constexpr std::array<std::string_view, 7> kBinary = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
 
 std::string decimalForm(Int nano) {

@@ -4,7 +4,8 @@
 
 using rio::desired::canonicalQuantity;
 
-TEST_CASE("canonicalQuantity: decimal quantities take the largest suffix that keeps an integer", "[desired][quantity]") {
+TEST_CASE("canonicalQuantity: decimal quantities take the largest suffix that keeps an integer",
+          "[desired][quantity]") {
   CHECK(canonicalQuantity("2000m") == "2");
   CHECK(canonicalQuantity("100m") == "100m");
   CHECK(canonicalQuantity("1500m") == "1500m");
@@ -16,7 +17,8 @@ TEST_CASE("canonicalQuantity: decimal quantities take the largest suffix that ke
   CHECK(canonicalQuantity("0.0000000001") == "1n");  // finer than 1n rounds up
 }
 
-TEST_CASE("canonicalQuantity: binary quantities stay binary when whole, else become decimal", "[desired][quantity]") {
+TEST_CASE("canonicalQuantity: binary quantities stay binary when whole, else become decimal",
+          "[desired][quantity]") {
   CHECK(canonicalQuantity("1024Mi") == "1Gi");
   CHECK(canonicalQuantity("128Mi") == "128Mi");
   CHECK(canonicalQuantity("1.5Gi") == "1536Mi");
@@ -24,7 +26,8 @@ TEST_CASE("canonicalQuantity: binary quantities stay binary when whole, else bec
   CHECK(canonicalQuantity("0.5Ki") == "512");
 }
 
-TEST_CASE("canonicalQuantity: exponents and text that is no quantity are returned as written", "[desired][quantity]") {
+TEST_CASE("canonicalQuantity: exponents and text that is no quantity are returned as written",
+          "[desired][quantity]") {
   CHECK(canonicalQuantity("1e3") == "1e3");
   CHECK(canonicalQuantity("abc") == "abc");
   CHECK(canonicalQuantity("") == "");
