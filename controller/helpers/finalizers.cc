@@ -40,13 +40,29 @@ bool hasFinalizer(const Json& object, std::string_view finalizer) {
 Json addFinalizerPatch(const Json& object, std::string_view finalizer) {
   if (hasFinalizer(object, finalizer)) return Json::array();
   const Json* list = finalizersOf(object);
-  if (!list || list->empty()) {
-    // Absent (or empty): assert that, then set the whole list.
+  const Json created = {{"op", "add"},
+                        {"path", "/metadata/finalizers"},
+                        {"value", Json::array({std::string(finalizer)})}};
+  if (list && list->empty()) {
     return Json::array(
-        {{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", list ? *list : Json()}},
-         {{"op", "add"},
-          {"path", "/metadata/finalizers"},
-          {"value", Json::array({std::string(finalizer)})}}});
+        {{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", *list}}, created});
+  }
+  if (!list) {
+    // RFC 6902 cannot test that a member is absent; the object's resourceVersion stands in for
+    // the list (any change since the caller read it fails the patch).
+    const std::string* rv = nullptr;
+    if (auto m = object.find("metadata"); m != object.end() && m->is_object()) {
+      if (auto r = m->find("resourceVersion"); r != m->end() && r->is_string()) {
+        rv = &r->get_ref<const std::string&>();
+      }
+    }
+    if (rv) {
+      return Json::array(
+          {{{"op", "test"}, {"path", "/metadata/resourceVersion"}, {"value", *rv}}, created});
+    }
+    // No resourceVersion: kube-apiserver's JSON patch treats a missing member as null.
+    return Json::array(
+        {{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", nullptr}}, created});
   }
   return Json::array(
       {{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", *list}},

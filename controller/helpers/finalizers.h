@@ -8,8 +8,10 @@
 //   [{"op":"test","path":"/metadata/finalizers","value":["a.example.com/x"]},
 //    {"op":"add","path":"/metadata/finalizers/-","value":"rio.example.com/cleanup"}]
 //
-// A missing list is tested with `null` (kube-apiserver's JSON patch treats a missing member as
-// null in a test), then created with an `add` of the whole list.
+// A missing list cannot be tested (RFC 6902 tests need an existing member), so the patch tests
+// the object's metadata.resourceVersion instead (any change since the read fails it), then
+// creates the list with an `add`. Without a resourceVersion it tests the list for `null`, which
+// kube-apiserver's JSON patch accepts for a missing member.
 #pragma once
 
 #include <string_view>

@@ -135,7 +135,6 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
       : transport_(std::move(transport)),
         server_(config.server),
         host_(transport_->endpoint().hostPort()),
-        prefix_(transport_->endpoint().pathPrefix),
         token_(config.token),
         userAgent_(config.userAgent),
         timeout_(config.timeout),
@@ -233,7 +232,7 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
                                        std::string_view contentType, std::string body) {
     http::Request req;
     req.method = method;
-    req.target = prefix_ + target;
+    req.target = target;  // the transport adds the endpoint's path prefix
     req.timeout = timeout_;
     req.headers.push_back({"Accept", "application/json"});
     req.headers.push_back({"User-Agent", userAgent_});
@@ -330,7 +329,6 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
   TransportPtr transport_;
   std::string server_;
   std::string host_;
-  std::string prefix_;
   TokenSourcePtr token_;
   std::string basicAuth_;
   std::string userAgent_;

@@ -72,6 +72,7 @@ class FakeTransport final : public kube::Transport {
   }
 
   const kube::Endpoint& endpoint() const override { return endpoint_; }
+  void setPathPrefix(std::string prefix) { endpoint_.pathPrefix = std::move(prefix); }
   void closeIdleConnections() override {}
 
   std::vector<http::Request> requests() const {

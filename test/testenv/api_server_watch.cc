@@ -90,7 +90,9 @@ void ApiServer::Impl::dispatch(const StoredEvent& event) {
   for (const auto& w : targets) deliver(*w, event);
 }
 
-void ApiServer::Impl::finishWatch(const WatcherPtr& w) {
+void ApiServer::Impl::finishWatch(const WatcherPtr& watcher) {
+  // `watcher` may refer to the map entry erased below: keep the watcher alive through a copy.
+  WatcherPtr w = watcher;
   if (w->done) return;
   w->done = true;
   if (w->timeout) w->timeout->cancel();

@@ -51,9 +51,16 @@ TEST_CASE("Finalizers: adding one to a list tests the list as seen, then appends
     {"op":"add","path":"/metadata/finalizers/-","value":"rio.example.com/cleanup"}])"));
 }
 
-TEST_CASE("Finalizers: adding to an object without finalizers tests for null, then sets the list",
-          "[helpers]") {
+TEST_CASE(
+    "Finalizers: adding to an object without finalizers tests its resourceVersion, then "
+    "sets the list",
+    "[helpers]") {
   CHECK(helpers::addFinalizerPatch(object(nullptr), kMine) == Json::parse(R"([
+    {"op":"test","path":"/metadata/resourceVersion","value":"7"},
+    {"op":"add","path":"/metadata/finalizers","value":["rio.example.com/cleanup"]}])"));
+  Json noVersion = object(nullptr);
+  noVersion["metadata"].erase("resourceVersion");
+  CHECK(helpers::addFinalizerPatch(noVersion, kMine) == Json::parse(R"([
     {"op":"test","path":"/metadata/finalizers","value":null},
     {"op":"add","path":"/metadata/finalizers","value":["rio.example.com/cleanup"]}])"));
   CHECK(helpers::addFinalizerPatch(object(Json::array()), kMine) == Json::parse(R"([

@@ -285,3 +285,12 @@ TEST_CASE("Client: rest_client metrics count requests by code, method and host",
   CHECK(text.find(R"(rest_client_requests_total{code="404",host="fake.example:6443",method="GET"} 1)") != std::string::npos);
   CHECK(text.find(R"(rest_client_request_duration_seconds_count{host="fake.example:6443",verb="GET"} 2)") != std::string::npos);
 }
+
+TEST_CASE("Client: a server behind a path prefix gets the prefix once, from the transport", "[kube][client]") {
+  Fixture f;
+  f.transport->setPathPrefix("/k8s/clusters/c-1");
+  f.transport->enqueue(200, "{}");
+  REQUIRE(f.client()->getPath("/version"));
+  // The transport prepends the endpoint's prefix when it sends; the client must not add it too.
+  CHECK(f.transport->requests().at(0).target == "/version");
+}
