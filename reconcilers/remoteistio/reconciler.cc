@@ -106,6 +106,13 @@ json keyObject(const std::string& name, const std::string& ns) {
   return {{"metadata", meta}};
 }
 
+// A status write that lost against a newer version of the object (409): that version is on its
+// way to the cache, so run again with it rather than report an error.
+runtime::ReconcileOutcome statusFailed(const Error& error) {
+  if (error.isConflict()) return Result::withBackoff();
+  return runtime::retryable(error);
+}
+
 std::optional<WallTime> earliest(std::optional<WallTime> a, std::optional<WallTime> b) {
   if (!a) return b;
   if (!b) return a;
@@ -230,8 +237,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcile(const runtime::Reconc
     meta::setCondition(after.conditions, decoded.invalidCondition(condition::kReady), now);
     after.phase = std::string(phase::kFailed);
     after.observedGeneration = decoded.object.metadata.generation;
-    if (auto wrote = writeStatus(*live, before, after); !wrote)
-      return runtime::retryable(wrote.error());
+    if (auto wrote = writeStatus(*live, before, after); !wrote) return statusFailed(wrote.error());
     ctx.logger().info("invalid spec: nothing applied", {{"error", decoded.message(1024)}});
     return runtime::terminal(Error::invalid(decoded.message(1024)));
   }
@@ -272,7 +278,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
 
   if (!conn.remote) {
     auto wrote = notConnected(conn.reason, conn.message, phase::kPending);
-    if (!wrote) return runtime::retryable(wrote.error());
+    if (!wrote) return statusFailed(wrote.error());
     logger.debug("remote cluster not connected", {{"reason", conn.reason}});
     if (conn.reason == reason::kMembershipNotReady) return Result::after(options_.membershipWait);
     // The Secret or MeshMembership informers bring us back; a Secret outside the mesh namespace is
@@ -295,7 +301,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
     auto message = "cluster " + conn.cluster + " (" + remote->client()->server() +
                    ") does not answer; retrying with backoff";
     auto wrote = notConnected(reason::kUnreachable, message, phase::kDegraded);
-    if (!wrote) return runtime::retryable(wrote.error());
+    if (!wrote) return statusFailed(wrote.error());
     return runtime::retryable(Error::transport(message));
   }
   if (!remote->synced()) {
@@ -313,7 +319,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
         reason::kProgressing,
         "waiting for the first list of " + join(pending) + " in cluster " + conn.cluster,
         phase::kProgressing, /*unknown=*/true);
-    if (!wrote) return runtime::retryable(wrote.error());
+    if (!wrote) return statusFailed(wrote.error());
     return Result::after(kCacheWait);
   }
 
@@ -410,11 +416,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
               ", updated " + std::to_string(writer.updated()) + ", deleted " +
               std::to_string(writer.deleted()) + " object(s)");
   }
-  if (auto wrote = writeStatus(live, before, status); !wrote) {
-    // A newer version of the object is on its way to the cache: run again with it.
-    if (wrote.error().isConflict()) return Result::withBackoff();
-    return runtime::retryable(wrote.error());
-  }
+  if (auto wrote = writeStatus(live, before, status); !wrote) return statusFailed(wrote.error());
   if (writer.wrote()) {
     logger.info("remote cluster reconciled", {{"created", writer.created()},
                                               {"updated", writer.updated()},
@@ -857,8 +859,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::finalize(const runtime::Reconci
                      ri.metadata.generation),
       now);
   status.phase = std::string(phase::kTerminating);
-  if (auto wrote = writeStatus(live, before, status); !wrote)
-    return runtime::retryable(wrote.error());
+  if (auto wrote = writeStatus(live, before, status); !wrote) return statusFailed(wrote.error());
   logger.info("remote cleanup pending", {{"problem", problem}});
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
   return Result::after(std::max(kMinRequeue, std::min(wait, kDeletionRetry)));

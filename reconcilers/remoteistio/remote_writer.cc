@@ -83,8 +83,16 @@ void RemoteWriter::succeeded(const std::string& kind, const std::string& result)
 RemoteWriter::Outcome<json> RemoteWriter::apply(const desired::Manifest& m) {
   if (stop_) return tl::unexpected(*stop_);
   cache::ObjectPtr live;
-  if (auto informer = remote_->informer(m.resource))
-    live = informer->get(kube::ObjectKey::of(m.object));
+  auto informer = remote_->informer(m.resource);
+  if (informer) live = informer->get(kube::ObjectKey::of(m.object));
+  if (!live && informer && informer->hasSynced()) {
+    // Not in a synced cache: create it with the apply right away (applyObject would GET first to
+    // tell created from updated). Should the cache lag behind, the apply is still correct.
+    auto created = remote_->client()->apply(m.resource, m.object, desired::kFieldManager, false);
+    if (!created) return tl::unexpected(failed(created.error(), m.resource.kind));
+    succeeded(m.resource.kind, "created");
+    return std::move(*created);
+  }
   auto applied = helpers::applyObject(*remote_->client(), m.resource, m.object,
                                       desired::kFieldManager, live ? live.get() : nullptr);
   if (!applied) return tl::unexpected(failed(applied.error(), m.resource.kind));
