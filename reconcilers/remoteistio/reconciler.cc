@@ -323,7 +323,8 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
     return Result::after(kCacheWait);
   }
 
-  RemoteWriter writer(remote, remoteNamespace_, deps_.metrics.get());
+  RemoteWriter writer(remote, remoteNamespace_, deps_.metrics.get(),
+                      [&ctx] { return ctx.cancelled(); });
   Pass pass(ctx, ri, conn, writer, now, remoteNamespace_, ownerFor(ri, conn.cluster), gen);
   sync(pass);
 
@@ -786,7 +787,8 @@ runtime::ReconcileOutcome RemoteIstioReconciler::finalize(const runtime::Reconci
   } else if (conn.remote->health()->suspect()) {
     problem = "cluster " + conn.cluster + " does not answer";
   } else {
-    RemoteWriter writer(conn.remote, remoteNamespace_, deps_.metrics.get());
+    RemoteWriter writer(conn.remote, remoteNamespace_, deps_.metrics.get(),
+                        [&ctx] { return ctx.cancelled(); });
     bool listed = true;
     auto owned = writer.ownedObjects(owner, /*listWhenUnsynced=*/true, &listed);
     int removed = 0;

@@ -50,8 +50,24 @@ std::string objectId(const kube::Resource& resource, const json& object) {
 }
 
 RemoteWriter::RemoteWriter(reconcilers::RemoteClusterPtr remote, std::string meshNamespace,
-                           reconcilers::OperatorMetrics* metrics)
-    : remote_(std::move(remote)), meshNamespace_(std::move(meshNamespace)), metrics_(metrics) {}
+                           reconcilers::OperatorMetrics* metrics, std::function<bool()> cancelled)
+    : remote_(std::move(remote)),
+      meshNamespace_(std::move(meshNamespace)),
+      metrics_(metrics),
+      cancelled_(std::move(cancelled)) {}
+
+bool RemoteWriter::halted() {
+  if (stop_) return true;
+  if (cancelled_ && cancelled_()) {
+    auto e = Error::timeout(
+        "cluster " + remote_->name() +
+        " answers too slowly: the reconcile deadline passed; the rest follows in the next pass");
+    stop_ = RemoteFailure{std::string(v1beta1::reason::kUnreachable), e.message(), e};
+    failures_.push_back(*stop_);
+    return true;
+  }
+  return false;
+}
 
 RemoteFailure RemoteWriter::failed(const Error& error, const std::string& kind) {
   RemoteFailure f{failureReason(error), error.message(), error};
@@ -81,7 +97,7 @@ void RemoteWriter::succeeded(const std::string& kind, const std::string& result)
 }
 
 RemoteWriter::Outcome<json> RemoteWriter::apply(const desired::Manifest& m) {
-  if (stop_) return tl::unexpected(*stop_);
+  if (halted()) return tl::unexpected(*stop_);
   cache::ObjectPtr live;
   auto informer = remote_->informer(m.resource);
   if (informer) live = informer->get(kube::ObjectKey::of(m.object));
@@ -111,7 +127,7 @@ RemoteWriter::Outcome<json> RemoteWriter::apply(const desired::Manifest& m) {
 }
 
 RemoteWriter::Outcome<void> RemoteWriter::applyNamespaceLabels(const json& body) {
-  if (stop_) return tl::unexpected(*stop_);
+  if (halted()) return tl::unexpected(*stop_);
   auto applied = remote_->client()->apply(r::kNamespaces, body, desired::kInjectionFieldManager,
                                           /*force=*/false);
   if (!applied) return tl::unexpected(failed(applied.error(), r::kNamespaces.kind));
@@ -120,7 +136,7 @@ RemoteWriter::Outcome<void> RemoteWriter::applyNamespaceLabels(const json& body)
 }
 
 RemoteWriter::Outcome<std::string> RemoteWriter::serverVersion() {
-  if (stop_) return tl::unexpected(*stop_);
+  if (halted()) return tl::unexpected(*stop_);
   auto version = remote_->client()->getPath("/version");
   if (!version) return tl::unexpected(failed(version.error().wrap("get /version"), ""));
   remote_->health()->answered();
@@ -129,7 +145,7 @@ RemoteWriter::Outcome<std::string> RemoteWriter::serverVersion() {
 
 RemoteWriter::Outcome<void> RemoteWriter::remove(const kube::Resource& resource,
                                                  const json& object) {
-  if (stop_) return tl::unexpected(*stop_);
+  if (halted()) return tl::unexpected(*stop_);
   kube::DeleteOptions options;
   if (auto uid = object["metadata"].value("uid", ""); !uid.empty()) options.preconditionUid = uid;
   auto removed = remote_->client()->remove(resource, kube::ObjectKey::of(object), options);
@@ -153,7 +169,7 @@ std::vector<std::pair<kube::Resource, json>> RemoteWriter::ownedObjects(const de
       }
       continue;
     }
-    if (!listWhenUnsynced || stop_) {
+    if (!listWhenUnsynced || halted()) {
       if (complete) *complete = false;
       continue;
     }
@@ -175,7 +191,7 @@ std::vector<std::pair<kube::Resource, json>> RemoteWriter::ownedObjects(const de
 
 void RemoteWriter::prune(const desired::Owner& owner, const std::set<std::string>& keep) {
   for (const auto& [res, obj] : ownedObjects(owner, /*listWhenUnsynced=*/false)) {
-    if (stop_) return;
+    if (halted()) return;
     if (keep.count(objectId(res, obj))) continue;
     (void)remove(res, obj);
   }

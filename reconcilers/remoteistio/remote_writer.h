@@ -6,6 +6,7 @@
 // so a dead remote costs one request deadline per pass, not one per object.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,9 +44,11 @@ class RemoteWriter {
   template <class T>
   using Outcome = tl::expected<T, RemoteFailure>;
 
-  /// `meshNamespace` is where the registry watches namespaced owned kinds; `metrics` may be null.
+  /// `meshNamespace` is where the registry watches namespaced owned kinds; `metrics` may be null;
+  /// `cancelled` (optional) is polled before every request: once true (the reconcile's deadline
+  /// passed), the pass stops as if the cluster did not answer.
   RemoteWriter(reconcilers::RemoteClusterPtr remote, std::string meshNamespace,
-               reconcilers::OperatorMetrics* metrics);
+               reconcilers::OperatorMetrics* metrics, std::function<bool()> cancelled = {});
 
   /// Server-side applies `manifest` with desired::kFieldManager unless the cached live object
   /// already matches. The live object after the call.
@@ -84,11 +87,13 @@ class RemoteWriter {
 
  private:
   RemoteFailure failed(const Error& error, const std::string& kind);
+  bool halted();
   void succeeded(const std::string& kind, const std::string& result);
 
   reconcilers::RemoteClusterPtr remote_;
   std::string meshNamespace_;
   reconcilers::OperatorMetrics* metrics_;
+  std::function<bool()> cancelled_;
   std::optional<RemoteFailure> stop_;
   std::vector<RemoteFailure> failures_;
   int created_ = 0;

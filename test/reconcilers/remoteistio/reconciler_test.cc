@@ -256,6 +256,23 @@ std::uint64_t writesOfOneReconcile(testing::OperatorEnv& env, Operator& op, cons
                                    std::uint64_t* remoteRequests = nullptr) {
   REQUIRE(op.idle());
   std::vector<std::string> clusters = {"hub", "cn-beijing", "cn-hangzhou"};
+  // Earlier passes' Events are written asynchronously: wait until no cluster sees requests.
+  auto totalRequests = [&] {
+    std::uint64_t n = 0;
+    for (const auto& c : clusters) n += env.remote(c).api().stats().total;
+    return n;
+  };
+  std::uint64_t last = totalRequests();
+  int quiet = 0;
+  REQUIRE(eventually(
+      [&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::uint64_t now = totalRequests();
+        quiet = now == last ? quiet + 1 : 0;
+        last = now;
+        return quiet >= 25;
+      },
+      kConverge));
   for (const auto& c : clusters) env.remote(c).api().resetStats();
   double before = op.reconciles();
   op.controller().enqueue({kNs, name});
