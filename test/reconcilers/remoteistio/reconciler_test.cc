@@ -949,3 +949,66 @@ TEST_CASE(
   CHECK_FALSE(
       env.hub().api().get(r::kSecrets, kNs, kMeshRootSecret));  // the user's root, not one of ours
 }
+
+namespace {
+
+// The system clock with the wall time moved forward on demand (deadlines stay real).
+class ShiftedClock final : public Clock {
+ public:
+  SteadyTime now() const override { return std::chrono::steady_clock::now(); }
+  WallTime wallNow() const override { return std::chrono::system_clock::now() + shift_.load(); }
+  void shift(std::chrono::hours by) { shift_ = by; }
+
+ private:
+  std::atomic<std::chrono::hours> shift_{std::chrono::hours(0)};
+};
+
+std::string secretValue(testing::OperatorEnv& env, const std::string& name,
+                        const std::string& key) {
+  auto secret = remoteGet(env, "cn-beijing", r::kSecrets, name);
+  if (!secret) return "";
+  auto decoded = base64::decode((*secret)["data"].value(key, ""));
+  return decoded ? *decoded : "";
+}
+
+}  // namespace
+
+TEST_CASE("RemoteIstio: certificates are re-issued when a third of their lifetime is left",
+          "[remoteistio][integration]") {
+  testing::OperatorEnv env;
+  createNamespace(env.remoteClient("cn-beijing"), kNs);
+  createPilotPod(env, "istio-pilot-1", "10.100.0.11");
+  createLegacySecret(env, "cn-beijing", env.remote("cn-beijing").kubeconfig());
+  auto clock = std::make_shared<ShiftedClock>();
+  RemoteIstioControllerOptions options;
+  options.clock = clock;
+  Operator op(env, options);
+  env.createInHub(remoteIstio("cn-beijing").dump());
+  REQUIRE(eventually([&] { return ready(env, "cn-beijing"); }, kConverge));
+  const std::string serving = secretValue(env, desired::kInjectorCertSecret, "cert-chain.pem");
+  const std::string intermediate = secretValue(env, "cacerts", "ca-cert.pem");
+  REQUIRE_FALSE(serving.empty());
+  REQUIRE_FALSE(intermediate.empty());
+
+  // 300 days on: both one-year certificates have less than a third of their life left.
+  clock->shift(std::chrono::hours(24 * 300));
+  op.controller().enqueue({kNs, "cn-beijing"});
+  REQUIRE(eventually(
+      [&] {
+        return secretValue(env, desired::kInjectorCertSecret, "cert-chain.pem") != serving &&
+               secretValue(env, "cacerts", "ca-cert.pem") != intermediate;
+      },
+      kConverge));
+  auto later = std::chrono::system_clock::now() + std::chrono::hours(24 * 300);
+  auto mwc =
+      remoteGet(env, "cn-beijing", r::kMutatingWebhookConfigurations, "istio-sidecar-injector");
+  REQUIRE(mwc);
+  auto bundle =
+      base64::decode((*mwc)["webhooks"][0]["clientConfig"]["caBundle"].get<std::string>());
+  REQUIRE(bundle);
+  CHECK(pki::verify(secretValue(env, desired::kInjectorCertSecret, "cert-chain.pem"), *bundle,
+                    later, "istio-sidecar-injector.istio-system.svc"));
+  CHECK(pki::verify(secretValue(env, "cacerts", "ca-cert.pem"),
+                    secretValue(env, "cacerts", "root-cert.pem"), later));
+  REQUIRE(eventually([&] { return ready(env, "cn-beijing"); }, kConverge));
+}
