@@ -11,7 +11,7 @@
 
 #include "controller/runtime/reconciler.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// Thread-safety: thread-safe (one mutex); the registry's informer strands read it.
 class ClusterIndex {
@@ -57,4 +57,4 @@ class ClusterIndex {
   std::map<Key, std::string> byRequest_;
 };
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -3,7 +3,7 @@
 #include "controller/kube/kubeconfig.h"
 #include "reconcilers/remoteistio/hub_pki.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 namespace reason = v1beta1::reason;
@@ -129,4 +129,4 @@ void ConnectionResolver::fromSecret(const v1beta1::RemoteIstio& ri, Connection& 
   out.remote = std::move(*remote);
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -19,7 +19,7 @@
 #include "controller/kube/client.h"
 #include "reconcilers/cluster_registry.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// The label create-secret.sh (and istiod) use on remote-cluster Secrets.
 inline constexpr char kMultiClusterLabel[] = "istio/multiCluster";
@@ -71,4 +71,4 @@ class ConnectionResolver {
   const std::chrono::seconds defaultDeletionTimeout_;
 };
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 using nlohmann::json;
@@ -146,4 +146,4 @@ std::string serviceAddressKey(const json& service) {
   return key;
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

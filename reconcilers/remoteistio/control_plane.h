@@ -13,7 +13,7 @@
 #include "controller/cache/object.h"
 #include "reconcilers/desired/discovery.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// Control-plane pods (pilot, or istiod which carries the same label).
 inline constexpr char kPilotSelector[] = "istio=pilot";
@@ -59,4 +59,4 @@ std::string podAddressKey(const nlohmann::json& pod);
 /// ingress.
 std::string serviceAddressKey(const nlohmann::json& service);
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -3,7 +3,7 @@
 #include "controller/core/base64.h"
 #include "reconcilers/desired/labels.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 using nlohmann::json;
@@ -129,4 +129,4 @@ Expected<pki::KeyedCertificate> HubPki::getOrCreate(
   return parseCa(*got, source, certKey, keyKey);
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

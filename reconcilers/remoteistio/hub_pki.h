@@ -20,7 +20,7 @@
 #include "controller/kube/client.h"
 #include "reconcilers/pki/mesh_trust.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// The Secret holding the webhook CA (keys ca-cert.pem, ca-key.pem).
 inline constexpr char kWebhookCaSecret[] = "remote-istio-webhook-ca";
@@ -75,4 +75,4 @@ class HubPki {
 /// The decoded `data` of a Secret (base64 values decoded; undecodable entries skipped).
 std::map<std::string, std::string> secretData(const nlohmann::json& secret);
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -6,7 +6,7 @@
 
 #include "reconcilers/desired/labels.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 using nlohmann::json;
@@ -76,4 +76,4 @@ json unlabelApply(const std::string& name) {
   return {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -20,7 +20,7 @@
 
 #include "controller/cache/object.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// What to do with the remote's namespaces. Every list is sorted.
 struct NamespaceLabelPlan {
@@ -47,4 +47,4 @@ nlohmann::json labelApply(const std::string& name);
 /// The apply body that gives both labels back (the manager's field set becomes empty).
 nlohmann::json unlabelApply(const std::string& name);
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

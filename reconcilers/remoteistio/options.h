@@ -8,7 +8,7 @@
 #include "controller/core/logging.h"
 #include "reconcilers/pki/mesh_trust.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 struct RemoteIstioControllerOptions {
   /// The control plane's mesh namespace in the hub: istiod/pilot pods, the ingress gateway, the
@@ -33,4 +33,4 @@ struct RemoteIstioControllerOptions {
   log::Logger logger;
 };
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -20,7 +20,7 @@
 #include "reconcilers/remoteistio/spec_mapping.h"
 #include "reconcilers/resources.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 using nlohmann::json;
@@ -867,4 +867,4 @@ runtime::ReconcileOutcome RemoteIstioReconciler::finalize(const runtime::Reconci
   return Result::after(std::max(kMinRequeue, std::min(wait, kDeletionRetry)));
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -40,7 +40,7 @@
 #include "reconcilers/remoteistio/hub_pki.h"
 #include "reconcilers/remoteistio/options.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// What the reconciler reads and writes. Informers are the hub's (see setup.h for their specs).
 struct RemoteIstioDeps {
@@ -102,4 +102,4 @@ class RemoteIstioReconciler final : public runtime::Reconciler {
       versions_;
 };
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -3,7 +3,7 @@
 #include "reconcilers/desired/injector.h"
 #include "reconcilers/remoteistio/hub_pki.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 std::string valueOf(const std::map<std::string, std::string>& data, const std::string& key) {
@@ -61,4 +61,4 @@ std::optional<WallTime> renewalTime(const std::string& certPem) {
   return info->notAfter - lifetime / 3;
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -15,7 +15,7 @@
 #include "controller/core/clock.h"
 #include "reconcilers/pki/mesh_trust.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// The DNS name the API server uses to call the injector webhook in `ns`.
 std::string webhookHostName(const std::string& ns);
@@ -40,4 +40,4 @@ Expected<pki::ClusterCa> clusterCa(const nlohmann::json* liveCacerts,
 /// not parse.
 std::optional<WallTime> renewalTime(const std::string& certPem);
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -4,7 +4,7 @@
 #include "controller/cache/server_health.h"
 #include "controller/helpers/apply.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 using nlohmann::json;
@@ -197,4 +197,4 @@ void RemoteWriter::prune(const desired::Owner& owner, const std::set<std::string
   }
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

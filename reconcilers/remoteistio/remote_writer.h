@@ -20,7 +20,7 @@
 #include "reconcilers/desired/manifest.h"
 #include "reconcilers/metrics.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// A request the remote cluster did not grant.
 struct RemoteFailure {
@@ -101,4 +101,4 @@ class RemoteWriter {
   int deleted_ = 0;
 };
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

@@ -8,7 +8,7 @@
 #include "reconcilers/remoteistio/reconciler.h"
 #include "reconcilers/resources.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 using nlohmann::json;
@@ -137,4 +137,4 @@ Expected<runtime::ControllerPtr> setupRemoteIstioController(
   return *controller;
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

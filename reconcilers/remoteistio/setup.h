@@ -1,9 +1,9 @@
 // Wiring of the RemoteIstio controller into a Manager:
 //
-//   reconcilers::ClusterRegistry registry(registryOptions);   // shared with the membership
-//   controller auto metrics = std::make_shared<reconcilers::OperatorMetrics>(mgr->registry()); auto
-//   ctrl = remoteistio::setupRemoteIstioController(*mgr, registry, metrics, {});
-//   ... membership controller ...
+//   reconcilers::ClusterRegistry registry(registryOptions);  // shared with membership
+//   auto metrics = std::make_shared<reconcilers::OperatorMetrics>(mgr->registry());
+//   auto ctrl = remoteistio::setupRemoteIstioController(*mgr, registry, metrics, {});
+//   ... the membership controller ...
 //   mgr->run();
 //
 // Call it before anything connects a remote cluster (before the manager runs): the registry hands
@@ -17,7 +17,7 @@
 #include "reconcilers/metrics.h"
 #include "reconcilers/remoteistio/options.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// Creates, through the manager's informer factory, the hub informers the controller reads:
 /// RemoteIstios and MeshMemberships (all namespaces); in options.meshNamespace the Pods labelled
@@ -32,4 +32,4 @@ Expected<runtime::ControllerPtr> setupRemoteIstioController(
     manager::Manager& manager, reconcilers::ClusterRegistry& registry,
     reconcilers::OperatorMetricsPtr metrics, const RemoteIstioControllerOptions& options);
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

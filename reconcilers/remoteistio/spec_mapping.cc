@@ -4,7 +4,7 @@
 
 #include "api/meta/duration.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 namespace {
 
 using v1beta1::RemoteIstio;
@@ -125,4 +125,4 @@ desired::GatewayParams gatewayParams(const RemoteIstio& ri, const desired::Owner
   return p;
 }
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

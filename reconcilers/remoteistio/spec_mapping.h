@@ -14,7 +14,7 @@
 #include "reconcilers/desired/injector.h"
 #include "reconcilers/desired/labels.h"
 
-namespace rio::remoteistio {
+namespace rio::reconcilers::remoteistio {
 
 /// The owner labels of everything `ri` creates in `cluster`.
 desired::Owner ownerFor(const v1beta1::RemoteIstio& ri, const std::string& cluster);
@@ -47,4 +47,4 @@ desired::GatewayParams gatewayParams(const v1beta1::RemoteIstio& ri, const desir
                                      const std::string& meshNamespace,
                                      const std::string& discoveryAddress);
 
-}  // namespace rio::remoteistio
+}  // namespace rio::reconcilers::remoteistio

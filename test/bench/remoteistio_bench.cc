@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
   ro.executor = (*mgr)->executor();
   auto registry = std::make_unique<reconcilers::ClusterRegistry>(ro);
   auto metrics = std::make_shared<reconcilers::OperatorMetrics>((*mgr)->registry());
-  auto ctrl = remoteistio::setupRemoteIstioController(**mgr, *registry, metrics, {});
+  auto ctrl = reconcilers::remoteistio::setupRemoteIstioController(**mgr, *registry, metrics, {});
   if (!ctrl) return 1;
   std::thread runner([&] { (*mgr)->run(); });
   while (!(*ctrl)->started()) std::this_thread::sleep_for(std::chrono::milliseconds(10));

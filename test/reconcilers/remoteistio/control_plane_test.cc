@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 using namespace rio;
-using namespace rio::remoteistio;
+using namespace rio::reconcilers::remoteistio;
 using nlohmann::json;
 
 namespace {

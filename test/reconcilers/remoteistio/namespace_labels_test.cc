@@ -5,7 +5,7 @@
 #include "reconcilers/desired/labels.h"
 
 using namespace rio;
-using namespace rio::remoteistio;
+using namespace rio::reconcilers::remoteistio;
 using nlohmann::json;
 
 namespace {

@@ -25,7 +25,7 @@
 #include "test/support/operator_env.h"
 
 using namespace rio;
-using namespace rio::remoteistio;
+using namespace rio::reconcilers::remoteistio;
 using nlohmann::json;
 using rio::testing::eventually;
 namespace r = kube::resources;

@@ -7,7 +7,7 @@
 #include "reconcilers/desired/trust.h"
 
 using namespace rio;
-using namespace rio::remoteistio;
+using namespace rio::reconcilers::remoteistio;
 using nlohmann::json;
 
 namespace {

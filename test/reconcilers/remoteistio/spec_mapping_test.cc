@@ -5,7 +5,7 @@
 #include "test/support/operator_env.h"
 
 using namespace rio;
-using namespace rio::remoteistio;
+using namespace rio::reconcilers::remoteistio;
 using nlohmann::json;
 
 namespace {
