@@ -1050,7 +1050,16 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
   bool managedFieldsDone = false;
   if (ct == "application/json-patch+json") {
     try {
-      patched = curView.patch(patch);
+      // kube-apiserver's JSON patch (evanphx/json-patch) lets `test` with a null value pass on a
+      // missing member (how a client asserts "absent", e.g. no finalizers yet); nlohmann throws.
+      nlohmann::json ops = nlohmann::json::array();
+      for (const auto& op : patch) {
+        bool nullTest = op.is_object() && op.value("op", "") == "test" && op.contains("value") &&
+                        op["value"].is_null() && op.value("path", "").rfind('/', 0) == 0;
+        if (nullTest && !curView.contains(nlohmann::json::json_pointer(op.value("path", "")))) continue;
+        ops.push_back(op);
+      }
+      patched = curView.patch(ops);
     } catch (const std::exception&) {
       lock.unlock();
       return respondError(ctx.ex, errors::genericUnprocessable());
