@@ -8,7 +8,7 @@ ARGS ?=
 
 CMAKE_CONFIGURE = cmake -S . -B $(1) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(2) >/dev/null
 
-.PHONY: help deps build test demo bench manifests docker-build test-asan test-tsan fuzz lint format clean
+.PHONY: help deps build test demo bench bench-testenv manifests docker-build test-asan test-tsan fuzz lint format clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,12 @@ demo: build ## Run the operator against embedded local clusters (ARGS=--once to 
 	@scripts/demo.sh $(ARGS)
 
 bench: build ## Run the benchmarks and rewrite BENCHMARKS.md
-	@scripts/bench.sh $(ARGS)
+	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh $(ARGS)
+
+bench-testenv: deps ## Run only the kube-testenv benchmark (1,000 clusters) and rewrite its section
+	@$(call CMAKE_CONFIGURE,$(BUILD_DIR),)
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target testenv-bench
+	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh testenv
 
 manifests: ## Check CRDs, samples and deploy manifests render
 	@scripts/manifests.sh

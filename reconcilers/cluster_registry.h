@@ -108,6 +108,8 @@ class ClusterRegistry {
   /// Stops the informers of `cluster` and forgets it. No-op when unknown.
   void disconnect(const std::string& cluster);
   std::vector<std::string> clusters() const;
+  /// The namespace of the mesh components in every remote cluster (where owned kinds are watched).
+  const std::string& meshNamespace() const { return options_.meshNamespace; }
 
  private:
   Expected<RemoteClusterPtr> build(const std::string& cluster, const kube::RestConfig& config);

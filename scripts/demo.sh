@@ -70,7 +70,7 @@ hub -n istio-system create service clusterip istio-pilot --tcp=15010:15010 >/dev
 hub -n istio-system label --overwrite service istio-pilot istio=pilot app=pilot >/dev/null
 hub -n istio-system run istio-pilot-0 --image=istio/pilot --labels=istio=pilot,app=pilot >/dev/null
 hub -n istio-system patch pod istio-pilot-0 --subresource=status --type=merge \
-  -p '{"status":{"phase":"Running","podIP":"10.100.7.21","podIPs":[{"ip":"10.100.7.21"}]}}' >/dev/null
+  -p '{"status":{"phase":"Running","podIP":"10.0.7.21","podIPs":[{"ip":"10.0.7.21"}]}}' >/dev/null
 hub get crds
 
 bold "3. Starting remote-istio-operator"

@@ -104,6 +104,10 @@ inline constexpr std::string_view kPrerequisitesNotMet = "PrerequisitesNotMet";
 inline constexpr std::string_view kDependencyNotReady = "DependencyNotReady";
 inline constexpr std::string_view kReplicasNotReady = "ReplicasNotReady";
 inline constexpr std::string_view kCleanupDeadlineExceeded = "CleanupDeadlineExceeded";
+// RemoteIstio
+inline constexpr std::string_view kMembershipNotReady = "MembershipNotReady";
+inline constexpr std::string_view kNoControlPlaneAddress = "NoControlPlaneAddress";
+inline constexpr std::string_view kRootCAInvalid = "RootCAInvalid";
 
 /// Every reason above (docs/api.md documents each; a test checks).
 inline constexpr std::array kAll = {kInvalidSpec,
@@ -128,7 +132,10 @@ inline constexpr std::array kAll = {kInvalidSpec,
                                     kPrerequisitesNotMet,
                                     kDependencyNotReady,
                                     kReplicasNotReady,
-                                    kCleanupDeadlineExceeded};
+                                    kCleanupDeadlineExceeded,
+                                    kMembershipNotReady,
+                                    kNoControlPlaneAddress,
+                                    kRootCAInvalid};
 }  // namespace reason
 
 /// Values of RemoteIstio `status.phase` (a one-word summary for `kubectl get`; the conditions

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 
@@ -223,6 +224,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void readHeader(std::optional<std::chrono::steady_clock::duration> timeout) {
     header_.emplace();
     header_->header_limit(kHeaderLimit);
+    // Beast's request parser refuses a Content-Length over 1 MiB while still reading the header
+    // (a 400); the body limit is ours to apply, in processHeader(). Not boost::none: Boost 1.74
+    // compares the length with the optional, and every length is greater than none.
+    header_->body_limit(std::numeric_limits<std::uint64_t>::max());
     readingHeader_ = true;
     if (timeout) arm(*timeout);
     bhttp::async_read_header(

@@ -38,6 +38,7 @@ Manifests ingressGateway(const GatewayParams& p) {
   out.push_back({r::kDeployments, deploy});
 
   json svc = typed(r::kServices, objectMeta(p.owner, kIngressGatewayName, p.meshNamespace, labels));
+  for (const auto& [key, value] : p.serviceAnnotations) svc["metadata"]["annotations"][key] = value;
   svc["spec"] = {{"type", p.serviceType},
                  {"selector", {{"istio", "ingressgateway"}}},
                  {"ports", json::array({{{"name", "http2"}, {"port", 80}, {"targetPort", 8080}, {"protocol", "TCP"}},

@@ -2,6 +2,7 @@
 // proxy as a router, its service account, and a LoadBalancer Service). Pure function.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "reconcilers/desired/injector.h"
@@ -19,6 +20,8 @@ struct GatewayParams {
   std::string imagePullPolicy = "IfNotPresent";
   int replicas = 1;
   std::string serviceType = "LoadBalancer";
+  /// Extra annotations of the Service (cloud load balancer settings).
+  std::map<std::string, std::string> serviceAnnotations;
   std::string discoveryAddress;
   Resources resources{"100m", "128Mi", "2000m", "1024Mi"};
 };

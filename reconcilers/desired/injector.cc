@@ -1,6 +1,7 @@
 #include "reconcilers/desired/injector.h"
 
 #include "controller/core/base64.h"
+#include "reconcilers/desired/quantity.h"
 
 namespace rio::desired {
 namespace {
@@ -85,10 +86,11 @@ std::string indent(const std::string& text, const std::string& prefix) {
 
 json Resources::toJson() const {
   json j = json::object();
-  if (!cpuRequest.empty()) j["requests"]["cpu"] = cpuRequest;
-  if (!memoryRequest.empty()) j["requests"]["memory"] = memoryRequest;
-  if (!cpuLimit.empty()) j["limits"]["cpu"] = cpuLimit;
-  if (!memoryLimit.empty()) j["limits"]["memory"] = memoryLimit;
+  // The API server stores quantities canonically ("2000m" -> "2"); so do we (see quantity.h).
+  if (!cpuRequest.empty()) j["requests"]["cpu"] = canonicalQuantity(cpuRequest);
+  if (!memoryRequest.empty()) j["requests"]["memory"] = canonicalQuantity(memoryRequest);
+  if (!cpuLimit.empty()) j["limits"]["cpu"] = canonicalQuantity(cpuLimit);
+  if (!memoryLimit.empty()) j["limits"]["memory"] = canonicalQuantity(memoryLimit);
   return j;
 }
 
@@ -96,7 +98,9 @@ std::string proxyImage(const InjectorParams& p) {
   return p.proxy.image.empty() ? p.hub + "/proxyv2:" + p.tag : p.proxy.image;
 }
 
-std::string injectorImage(const InjectorParams& p) { return p.hub + "/sidecar_injector:" + p.tag; }
+std::string injectorImage(const InjectorParams& p) {
+  return p.injectorImage.empty() ? p.hub + "/sidecar_injector:" + p.tag : p.injectorImage;
+}
 
 std::string injectionConfig(const InjectorParams& p) {
   return "policy: " + p.policy + "\ntemplate: |-\n" + indent(injectionTemplate(p), "  ");
@@ -206,7 +210,7 @@ Manifests sidecarInjector(const InjectorParams& p) {
       {"clientConfig", {{"service", {{"name", kInjectorName}, {"namespace", ns}, {"path", "/inject"}, {"port", 443}}},
                         {"caBundle", base64::encode(p.caBundlePem)}}},
       {"rules", json::array({{{"operations", {"CREATE"}}, {"apiGroups", {""}}, {"apiVersions", {"v1"}}, {"resources", {"pods"}}, {"scope", "*"}}})},
-      {"failurePolicy", "Fail"},
+      {"failurePolicy", p.failurePolicy},
       {"sideEffects", "None"},
       {"admissionReviewVersions", {"v1beta1", "v1"}},
       {"timeoutSeconds", 10},

@@ -24,7 +24,8 @@ struct Resources {
   std::string memoryRequest;
   std::string cpuLimit;
   std::string memoryLimit;
-  nlohmann::json toJson() const;  // {"requests": {...}, "limits": {...}}, empty parts omitted
+  /// {"requests": {...}, "limits": {...}}, empty parts omitted, quantities in canonical form.
+  nlohmann::json toJson() const;
 };
 
 struct ProxySettings {
@@ -43,8 +44,12 @@ struct InjectorParams {
   std::string meshNamespace = "istio-system";
   std::string hub;
   std::string tag;
+  /// Full injector image; empty = <hub>/sidecar_injector:<tag>.
+  std::string injectorImage;
   std::string imagePullPolicy = "IfNotPresent";
   int replicas = 1;
+  /// The webhook's failurePolicy: "Fail" or "Ignore".
+  std::string failurePolicy = "Fail";
   std::string policy = "enabled";  // injection policy: enabled|disabled
   ProxySettings proxy;
   /// Where sidecars reach the control plane, e.g. "istio-pilot.istio-system:15010".

@@ -25,6 +25,11 @@ inline constexpr char kInjectionOwnerLabel[] = "istio.alibabacloud.com/injection
 inline constexpr char kInjectionLabel[] = "istio-injection";
 /// The field manager of every write.
 inline constexpr char kFieldManager[] = "remote-istio-operator";
+/// The field manager of the injection labels on user namespaces (server-side apply, never forced).
+/// A manager of its own: an apply replaces the whole set of fields its manager applied to that
+/// object before, so sharing kFieldManager would make the injection labels and any other labels
+/// the operator applies to the same namespace (the mesh namespace's owner labels) undo each other.
+inline constexpr char kInjectionFieldManager[] = "remote-istio-operator-injection";
 
 /// Who owns a set of objects.
 struct Owner {

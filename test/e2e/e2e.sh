@@ -67,7 +67,7 @@ if ! hub -n istio-system get pods -l istio=pilot -o name | grep -q .; then
   # kube-testenv has no istiod: stand one in as the operator sees it (a pilot Pod with an IP).
   hub -n istio-system run istio-pilot-0 --image=istio/pilot --labels=istio=pilot,app=pilot >/dev/null
   hub -n istio-system patch pod istio-pilot-0 --subresource=status --type=merge \
-    -p '{"status":{"phase":"Running","podIP":"10.100.7.21","podIPs":[{"ip":"10.100.7.21"}]}}' >/dev/null
+    -p '{"status":{"phase":"Running","podIP":"10.0.7.21","podIPs":[{"ip":"10.0.7.21"}]}}' >/dev/null
 fi
 
 metrics_port=$(free_port)

@@ -704,14 +704,32 @@ void ApiServer::Impl::doList(Ctx& ctx) {
       listRv = rv;
     }
     listMeta["resourceVersion"] = std::to_string(listRv);
+    // A continued list reads the first page's snapshot (etcd serves it at that revision): undo
+    // the newer changes recorded in the history.
+    std::map<std::string, ObjPtr> snapshot;
     auto b = store.find(type.storageKey);
-    if (b != store.end()) {
+    if (listRv < rv) {
+      if (b != store.end()) snapshot = b->second;
+      for (auto h = history.rbegin(); h != history.rend() && h->rv > listRv; ++h) {
+        if (h->storageKey != type.storageKey) continue;
+        const nlohmann::json& o = *h->object;
+        std::string key = objectKey(type.namespaced ? metaString(o, "namespace") : "", metaString(o, "name"));
+        if (h->previous) {
+          snapshot[key] = h->previous;
+        } else {
+          snapshot.erase(key);
+        }
+      }
+    }
+    const std::map<std::string, ObjPtr>* bucket =
+        listRv < rv ? &snapshot : (b != store.end() ? &b->second : nullptr);
+    if (bucket) {
       std::string prefix = type.namespaced && !ctx.info.ns.empty() ? ctx.info.ns + "/" : "";
-      auto it = start.empty() ? b->second.lower_bound(prefix) : b->second.upper_bound(start);
+      auto it = start.empty() ? bucket->lower_bound(prefix) : bucket->upper_bound(start);
       std::string lastKey;
       std::size_t remaining = 0;
       bool truncated = false;
-      for (; it != b->second.end(); ++it) {
+      for (; it != bucket->end(); ++it) {
         if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0) break;
         const nlohmann::json& obj = *it->second;
         bool match = labels->matches(labelsOf(obj)) && fields->matches([&](const std::string& f) {
@@ -1032,7 +1050,16 @@ void ApiServer::Impl::doPatch(Ctx& ctx) {
   bool managedFieldsDone = false;
   if (ct == "application/json-patch+json") {
     try {
-      patched = curView.patch(patch);
+      // kube-apiserver's JSON patch (evanphx/json-patch) lets `test` with a null value pass on a
+      // missing member (how a client asserts "absent", e.g. no finalizers yet); nlohmann throws.
+      nlohmann::json ops = nlohmann::json::array();
+      for (const auto& op : patch) {
+        bool nullTest = op.is_object() && op.value("op", "") == "test" && op.contains("value") &&
+                        op["value"].is_null() && op.value("path", "").rfind('/', 0) == 0;
+        if (nullTest && !curView.contains(nlohmann::json::json_pointer(op.value("path", "")))) continue;
+        ops.push_back(op);
+      }
+      patched = curView.patch(ops);
     } catch (const std::exception&) {
       lock.unlock();
       return respondError(ctx.ex, errors::genericUnprocessable());

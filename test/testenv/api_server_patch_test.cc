@@ -84,6 +84,23 @@ TEST_CASE("Patch: a JSON patch whose test fails is 422 as recorded", "[testenv][
   CHECK_FALSE(ok.body["data"].contains("k"));
 }
 
+TEST_CASE("Patch: a JSON patch test of a missing member against null passes, as evanphx/json-patch's",
+          "[testenv][patch]") {
+  Harness h;
+  createConfigMap(h);
+  auto ok = h.patch("/api/v1/namespaces/demo/configmaps/c1",
+                    R"([{"op":"test","path":"/metadata/finalizers","value":null},)"
+                    R"({"op":"add","path":"/metadata/finalizers","value":["example.com/f"]}])",
+                    "application/json-patch+json");
+  REQUIRE(ok.status == 200);
+  CHECK(ok.body["metadata"]["finalizers"] == nlohmann::json::array({"example.com/f"}));
+  // A present member does not equal null: the test fails.
+  auto failed = h.patch("/api/v1/namespaces/demo/configmaps/c1",
+                        R"([{"op":"test","path":"/metadata/finalizers","value":null}])",
+                        "application/json-patch+json");
+  CHECK(failed.status == 422);
+}
+
 TEST_CASE("Patch: a patch carrying a stale resourceVersion is 409", "[testenv][patch]") {
   Harness h;
   createConfigMap(h);

@@ -87,6 +87,8 @@ TEST_CASE("Real: managedFields of built-in kinds with defaults match the recordi
       {"/api/v1/namespaces/demo/endpoints", "endpoints-create.txt"},
       {"/apis/coordination.k8s.io/v1/namespaces/demo/leases", "lease-create.txt"},
       {"/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "crd-create.txt"},
+      // ObjectReference is atomic: "f:regarding": {} (found by the conformance suite).
+      {"/apis/events.k8s.io/v1/namespaces/demo/events", "event-create-eventsv1.txt"},
   };
   for (const auto& c : cases) {
     auto r = h.post(c.path, recordedRequest(c.fixture));
@@ -235,4 +237,20 @@ TEST_CASE("Real: a verified client certificate authenticates its CN and organiza
   CHECK(denied.body["message"] ==
         "configmaps is forbidden: User \"carol\" cannot list resource \"configmaps\" in API group "
         "\"\" in the namespace \"demo\"");
+}
+
+TEST_CASE("Real: TokenRequest and SelfSubjectAccessReview answers carry the recorded managedFields",
+          "[testenv][real][managedfields]") {
+  // Found by the conformance suite: `spec` is a non-pointer struct, never a new field.
+  Harness h{Harness::Real{}};
+  REQUIRE(h.post("/api/v1/namespaces/demo/serviceaccounts", recordedRequest("sa-create.txt")).status ==
+          201);
+  auto token = h.post("/api/v1/namespaces/demo/serviceaccounts/bot/token",
+                      recordedRequest("sa-token-request.txt"));
+  REQUIRE(token.status == 201);
+  sameFieldSets(token.body, "sa-token-request.txt");
+  auto review = h.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                       recordedRequest("ssar-create.txt"));
+  REQUIRE(review.status == 201);
+  sameFieldSets(review.body, "ssar-create.txt");
 }

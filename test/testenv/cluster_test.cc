@@ -2,6 +2,7 @@
 // files, client certificates, restart (watches drop, port kept) and the state directory.
 #include "test/testenv/cluster.h"
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -12,6 +13,7 @@
 #include "controller/kube/kubeconfig.h"
 #include "test/support/eventually.h"
 #include "test/support/temp_dir.h"
+#include "test/testenv/ipv4.h"
 #include "test/testenv/testenv.h"
 
 using namespace rio;
@@ -201,6 +203,26 @@ TEST_CASE("Cluster: a state directory keeps objects, the CA and issued tokens ac
   CHECK((*review)["status"]["userInfo"]["username"] == "system:serviceaccount:default:bot");
 }
 
+TEST_CASE("Testenv: defaultsFor gives 1,024 clusters pairwise disjoint pod and service CIDRs",
+          "[testenv][cluster]") {
+  std::vector<Ipv4Cidr> all;
+  for (std::size_t i = 0; i < 1024; ++i) {
+    auto o = Testenv::defaultsFor("c" + std::to_string(i), i);
+    for (const auto& text : {o.apiServer.podCidr, o.apiServer.serviceCidr}) {
+      auto cidr = parseCidr(text);
+      REQUIRE(cidr);
+      all.push_back(*cidr);
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.base < b.base; });
+  for (std::size_t k = 1; k < all.size(); ++k) {
+    INFO(ipv4String(all[k].base));
+    CHECK(all[k - 1].base + all[k - 1].size() <= all[k].base);
+  }
+  CHECK(Testenv::defaultsFor("x", 0).apiServer.podCidr == "10.0.0.0/18");
+  CHECK(Testenv::defaultsFor("x", 999).apiServer.serviceCidr == "172.31.156.0/22");
+}
+
 TEST_CASE(
     "Testenv: several clusters share one IoRuntime with distinct ports, CIDRs and kubeconfigs",
     "[testenv][cluster]") {
@@ -227,7 +249,7 @@ TEST_CASE(
     CHECK(std::ifstream(c->kubeconfigPath()).good());
   }
   CHECK(ports.size() == 3);
-  CHECK(podCidrs == std::set<std::string>{"10.100.0.0/24", "10.101.0.0/24", "10.102.0.0/24"});
+  CHECK(podCidrs == std::set<std::string>{"10.0.0.0/24", "10.0.64.0/24", "10.0.128.0/24"});
   CHECK(env.find("beijing") != nullptr);
   env.stop();
   for (auto* c : env.clusters()) CHECK_FALSE(c->running());

@@ -250,7 +250,8 @@ class Tables {
              {"kubeProxyVersion", ""},
              {"operatingSystem", ""},
              {"architecture", ""}}}}}});
-    add("", "Event", root({}),
+    // core/v1 ObjectReference is +structType=atomic (event-create-eventsv1.txt: "f:regarding": {}).
+    add("", "Event", root({plain("involvedObject", atomicStruct()), plain("related", atomicStruct())}),
         {{"involvedObject", json::object()},
          {"source", json::object()},
          {"firstTimestamp", nullptr},
@@ -258,7 +259,8 @@ class Tables {
          {"eventTime", nullptr},
          {"reportingComponent", ""},
          {"reportingInstance", ""}});
-    add("events.k8s.io", "Event", root({}),
+    add("events.k8s.io", "Event",
+        root({plain("regarding", atomicStruct()), plain("related", atomicStruct())}),
         {{"eventTime", nullptr},
          {"regarding", json::object()},
          {"deprecatedSource", json::object()},
@@ -286,6 +288,15 @@ class Tables {
     const Type* webhookConfig = root({merge("webhooks", mapList(webhook, {"name"}), "name")});
     add("admissionregistration.k8s.io", "MutatingWebhookConfiguration", webhookConfig);
     add("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", webhookConfig);
+
+    // Requests answered in place: `spec` is a non-pointer struct, so it is never a new field
+    // (sa-token-request.txt, ssar-create.txt: no "." under f:spec).
+    add("authentication.k8s.io", "TokenRequest", root({}), {{"spec", json::object()}});
+    add("authentication.k8s.io", "TokenReview", root({}), {{"spec", json::object()}});
+    for (const char* review : {"SelfSubjectAccessReview", "SubjectAccessReview",
+                               "LocalSubjectAccessReview", "SelfSubjectRulesReview"}) {
+      add("authorization.k8s.io", review, root({}), {{"spec", json::object()}});
+    }
 
     add("apiextensions.k8s.io", "CustomResourceDefinition",
         root({plain("status", conditionsStatus)}),

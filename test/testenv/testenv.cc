@@ -9,8 +9,13 @@ Testenv::~Testenv() { stop(); }
 ClusterOptions Testenv::defaultsFor(const std::string& name, std::size_t index) {
   ClusterOptions o;
   o.name = name;
-  o.apiServer.podCidr = "10." + std::to_string(100 + index % 100) + ".0.0/16";
-  o.apiServer.serviceCidr = "10." + std::to_string(200 + index % 50) + ".0.0/16";
+  // 1,024 disjoint blocks each (the benchmark serves 1,000 clusters): pods a /18 of 10.0.0.0/8
+  // (64 node /24s), services a /22 of 172.16.0.0/12. Beyond 1,024 clusters they repeat.
+  const std::size_t i = index % 1024;
+  o.apiServer.podCidr =
+      "10." + std::to_string(i / 4) + "." + std::to_string((i % 4) * 64) + ".0/18";
+  o.apiServer.serviceCidr = "172." + std::to_string(16 + i / 64) + "." +
+                            std::to_string((i % 64) * 4) + ".0/22";
   return o;
 }
 

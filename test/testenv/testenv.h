@@ -21,9 +21,10 @@ class Testenv {
   Testenv(const Testenv&) = delete;
   Testenv& operator=(const Testenv&) = delete;
 
-  /// Options for the `index`-th cluster (0-based) of an environment: distinct pod CIDRs
-  /// (10.<100+i>.0.0/16) and service CIDRs (10.<200+i>.0.0/16) so clusters can join one mesh,
-  /// 3 nodes in region cn-hangzhou.
+  /// Options for the `index`-th cluster (0-based) of an environment: pod and service CIDRs that
+  /// do not overlap for the first 1,024 clusters, so clusters can join one mesh (pods
+  /// 10.<i/4>.<(i%4)*64>.0/18, services 172.<16+i/64>.<(i%64)*4>.0/22), 3 nodes in region
+  /// cn-hangzhou.
   static ClusterOptions defaultsFor(const std::string& name, std::size_t index);
 
   /// Creates and starts a cluster. kConfig when the name is taken or invalid.

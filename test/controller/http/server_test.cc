@@ -4,6 +4,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -229,6 +230,38 @@ TEST_CASE("Server: a body over the limit is flagged, not read, and the client ge
     CHECK(res->status == 200);
     CHECK(seen.get_future().get().body.size() == 1024);
   }
+}
+
+TEST_CASE("Server: with the default 3 MiB limit a 2 MiB body is served and a 3 MiB + 1 one flagged",
+          "[http][server]") {
+  // Beast's own default request body limit is 1 MiB; bodies between that and ours must pass.
+  IoRuntime io(1);
+  std::mutex mu;
+  std::vector<std::pair<bool, std::size_t>> seen;  // (tooLarge, body size)
+  http::Server server(io, {}, [&](http::ServerRequest req, http::ExchangePtr ex) {
+    bool tooLarge = req.bodyTooLarge;
+    {
+      std::lock_guard lock(mu);
+      seen.emplace_back(tooLarge, req.body.size());
+    }
+    ex->respond(tooLarge ? 413 : 200, {}, "");
+  });
+  REQUIRE(server.start());
+  auto client = plainClient(io, server);
+  http::Request req = get("/upload");
+  req.method = "POST";
+  req.body = std::string(2 * 1024 * 1024, 'x');
+  auto ok = client->roundTrip(req);
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  req.body = std::string(3 * 1024 * 1024 + 1, 'x');
+  auto big = client->roundTrip(req);
+  REQUIRE(big);
+  CHECK(big->status == 413);
+  std::lock_guard lock(mu);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == std::make_pair(false, std::size_t{2 * 1024 * 1024}));
+  CHECK(seen[1].first);
 }
 
 TEST_CASE("Server: a malformed request is answered 400 and the connection closed",
