@@ -14,7 +14,7 @@ TEST_CASE("Probe: the service CIDR of a testenv cluster is learned without chang
   auto before = env.remote("cn-beijing").api().list(kube::resources::kServices);
   auto cidr = discoverServiceCidr(*client, "default");
   REQUIRE(cidr);
-  CHECK(*cidr == "10.201.0.0/16");
+  CHECK(*cidr == "172.16.4.0/22");
   CHECK(env.remote("cn-beijing").api().list(kube::resources::kServices).size() == before.size());
 }
 
