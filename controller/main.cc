@@ -1,8 +1,7 @@
 // remote-istio-operator: the controller binary. Parses the command line (flags and RIO_*
 // environment variables), loads the control-plane config, and runs the Manager until SIGTERM or
-// SIGINT. The domain's controllers are wired by reconcilers/operator.h (later); until then the
-// manager runs with none: it serves /metrics, /healthz and /readyz and takes part in leader
-// election.
+// SIGINT, with the RemoteIstio and MeshMembership controllers (reconcilers/operator.h); it serves
+// /metrics, /healthz and /readyz and takes part in leader election.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "controller/kube/kubeconfig.h"
 #include "controller/manager/manager.h"
 #include "controller/manager/options.h"
+#include "reconcilers/operator.h"
 #include "rio_version.h"
 
 int main(int argc, char** argv) {
@@ -53,7 +53,14 @@ int main(int argc, char** argv) {
     logger.error("unable to create the manager", {{"error", mgr.error().message()}});
     return manager::kExitFailure;
   }
-  // The domain's reconcilers are added here (reconcilers/operator.h), with
-  // commandLine->meshNamespace.
-  return (*mgr)->run();
+  rio::reconcilers::OperatorOptions operatorOptions;
+  operatorOptions.meshNamespace = commandLine->meshNamespace;
+  auto op = rio::reconcilers::Operator::setup(**mgr, std::move(operatorOptions));
+  if (!op) {
+    logger.error("unable to set up the controllers", {{"error", op.error().message()}});
+    return manager::kExitFailure;
+  }
+  const int code = (*mgr)->run();
+  op->reset();  // remote clients run on the manager's IoRuntime: they go first
+  return code;
 }

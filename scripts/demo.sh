@@ -39,8 +39,12 @@ remotes=(cn-beijing cn-hangzhou)
 pids=()
 
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # The operator first (the clusters it talks to stay up while it shuts down), then kube-testenv.
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 trap 'echo; echo "demo: stopping"; exit 0' INT TERM
@@ -82,17 +86,18 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$health_port/readyz" >/dev/nu
 curl -sf "http://127.0.0.1:$health_port/readyz" >/dev/null || { echo "demo: operator not ready; see $demo/operator.log" >&2; tail -5 "$demo/operator.log" >&2; exit 1; }
 echo "   ready: http://127.0.0.1:$health_port/readyz, metrics on :$metrics_port, log in $demo/operator.log"
 
-if [[ ! -x "$bin/kubectl-remoteistio" ]] || ! "$bin/remote-istio-operator" join --help >/dev/null 2>&1; then
-  echo
-  echo "demo: the MeshMembership and RemoteIstio controllers and the join CLI are not built yet"
-  echo "      (issues [membership] and [remoteistio]); stopping after the parts that exist."
-  exit 0
-fi
-
-bold "4. Joining ${remotes[*]} (kubectl remoteistio join) and applying the reference RemoteIstio"
+bold "4. Joining ${remotes[*]} and applying the reference RemoteIstio"
 for c in "${remotes[@]}"; do
-  "$bin/kubectl-remoteistio" join "$c" --kubeconfig "$demo/hub.kubeconfig" \
-    --remote-kubeconfig "$demo/$c.kubeconfig" --mode Flat
+  if [[ -x "$bin/kubectl-remoteistio" ]]; then
+    echo "   kubectl remoteistio join $c --remote-kubeconfig $c.kubeconfig --mode Flat"
+    "$bin/kubectl-remoteistio" join "$c" --kubeconfig "$demo/hub.kubeconfig" \
+      --remote-kubeconfig "$demo/$c.kubeconfig" --mode Flat
+  else
+    echo "   kubectl create secret $c-bootstrap; kubectl apply MeshMembership $c"
+    hub -n istio-system create secret generic "$c-bootstrap" --from-file=kubeconfig="$demo/$c.kubeconfig" >/dev/null
+    sed "s/cn-hangzhou/$c/g" crds/samples/istio_v1beta1_meshmembership_minimal.yaml | hub apply -f - >/dev/null
+  fi
+  echo "   kubectl apply RemoteIstio $c (crds/samples/istio_v1beta1_remoteistio.yaml)"
   sed "s/name: cn-beijing/name: $c/" crds/samples/istio_v1beta1_remoteistio.yaml | hub apply -n istio-system -f - >/dev/null
 done
 

@@ -24,9 +24,10 @@ inline constexpr std::string_view kMeshMembershipPlural = "meshmemberships";
 inline constexpr std::string_view kMeshMembershipSingular = "meshmembership";
 inline constexpr std::string_view kMeshMembershipShortName = "mm";
 
-/// `kubectl get istio` lists both kinds.
+/// `kubectl get istio` and `kubectl get remote-istio` list both kinds. Not "remoteistio": kubectl
+/// expands a category before a singular resource name, so `kubectl get remoteistio NAME` would fail.
 inline constexpr std::string_view kCategoryIstio = "istio";
-inline constexpr std::string_view kCategoryRemoteIstio = "remoteistio";
+inline constexpr std::string_view kCategoryRemoteIstio = "remote-istio";
 
 /// Finalizers: each reconciler removes what it created in the remote cluster, then its finalizer.
 inline constexpr std::string_view kRemoteIstioFinalizer =

@@ -131,6 +131,8 @@ class Manager {
   prometheus::Registry& registry() { return *registry_; }
   /// The control-plane client (rest_client_* metrics on the registry).
   const kube::ClientPtr& client() const { return client_; }
+  /// The rest_client_* metric families, for further clients (remote clusters) to share.
+  const std::shared_ptr<kube::ClientMetrics>& clientMetrics() const { return clientMetrics_; }
   /// Makes another client through the client factory with the manager's metrics and clock (for
   /// remote clusters, pass a RestConfig-specific factory of your own instead).
   Expected<kube::ClientPtr> makeClient(std::chrono::milliseconds timeout = {}) const;

@@ -29,6 +29,7 @@ Expected<runtime::ControllerPtr> setupMembershipController(manager::Manager& mgr
   deps.metrics = std::move(metrics);
   deps.recorder = mgr.eventRecorderFor(options.name);
   deps.io = &mgr.io();
+  deps.clientMetrics = mgr.clientMetrics();
   deps.options = options;
   if (!deps.options.clock) deps.options.clock = mgr.executor()->clock();
   auto reconciler = std::make_shared<MembershipReconciler>(std::move(deps));
