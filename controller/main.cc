@@ -4,6 +4,7 @@
 // manager runs with none: it serves /metrics, /healthz and /readyz and takes part in leader
 // election.
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -11,11 +12,13 @@
 #include "controller/kube/kubeconfig.h"
 #include "controller/manager/manager.h"
 #include "controller/manager/options.h"
+#include "reconcilers/cli/cli.h"
 #include "rio_version.h"
 
 int main(int argc, char** argv) {
   namespace manager = rio::manager;
   const std::vector<std::string> args(argv + 1, argv + argc);
+  if (rio::cli::isCliInvocation(argv[0], args)) return rio::cli::run(argv[0], args, std::cout, std::cerr);
   auto commandLine = manager::parseCommandLine(args, manager::processEnv());
   if (!commandLine) {
     std::fprintf(stderr,
