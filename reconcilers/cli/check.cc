@@ -83,9 +83,13 @@ std::string statusOf(const json& mm, std::string_view type, std::string* reason,
   return {};
 }
 
+/// "23h59m", "59m", "45s": precise enough for an expiry, short enough to read.
 std::string humanDuration(std::chrono::seconds d) {
-  return meta::formatDurationShort(std::chrono::duration_cast<std::chrono::seconds>(
-      d >= std::chrono::hours(1) ? std::chrono::duration_cast<std::chrono::minutes>(d) : d));
+  const auto h = std::chrono::duration_cast<std::chrono::hours>(d);
+  const auto m = std::chrono::duration_cast<std::chrono::minutes>(d - h);
+  if (h.count() > 0) return std::to_string(h.count()) + "h" + std::to_string(m.count()) + "m";
+  if (m.count() > 0) return std::to_string(m.count()) + "m";
+  return std::to_string(d.count()) + "s";
 }
 
 /// The PEM root a RemoteIstio of `cluster` uses, when it uses one: nullopt with `why` set when
