@@ -18,7 +18,8 @@
 int main(int argc, char** argv) {
   namespace manager = rio::manager;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (rio::cli::isCliInvocation(argv[0], args)) return rio::cli::run(argv[0], args, std::cout, std::cerr);
+  if (rio::cli::isCliInvocation(argv[0], args))
+    return rio::cli::run(argv[0], args, std::cout, std::cerr);
   auto commandLine = manager::parseCommandLine(args, manager::processEnv());
   if (!commandLine) {
     std::fprintf(stderr,

@@ -60,10 +60,21 @@ struct Report {
 
   void line(Mark mark, const std::string& text) {
     switch (mark) {
-      case Mark::kOk: ++ok; out << "  \u2713 "; break;
-      case Mark::kWarn: ++warnings; out << "  ! "; break;
-      case Mark::kFail: ++failures; out << "  \u2717 "; break;
-      case Mark::kSkip: out << "  - "; break;
+      case Mark::kOk:
+        ++ok;
+        out << "  \u2713 ";
+        break;
+      case Mark::kWarn:
+        ++warnings;
+        out << "  ! ";
+        break;
+      case Mark::kFail:
+        ++failures;
+        out << "  \u2717 ";
+        break;
+      case Mark::kSkip:
+        out << "  - ";
+        break;
     }
     out << text << "\n";
   }
@@ -168,8 +179,8 @@ struct Checker {
                                      " unreadable: " + s.error().message());
       } else if (!s->timing) {
         report.line(Mark::kWarn, "operator credentials Secret " + ns + "/" + credsName +
-                                     " has no expiry annotation (" +
-                                     mem::kExpiresAtAnnotation + ")");
+                                     " has no expiry annotation (" + mem::kExpiresAtAnnotation +
+                                     ")");
         stored = std::move(*s);
       } else {
         const auto& t = *s->timing;
@@ -186,8 +197,8 @@ struct Checker {
                                        " left of " + humanDuration(life) + " (" + at +
                                        "; the operator renews them at 80%: is it running?)");
         } else {
-          report.line(Mark::kOk, "operator credentials valid for " + humanDuration(left) + " (" +
-                                     at + ")");
+          report.line(Mark::kOk,
+                      "operator credentials valid for " + humanDuration(left) + " (" + at + ")");
         }
         stored = std::move(*s);
       }
@@ -217,8 +228,8 @@ struct Checker {
     std::string via;
     if (stored && !credsExpired) {
       via = "the operator's credentials";
-      auto rc = mem::restConfigFor(stored->endpoint, stored->token, "Secret " + ns + "/" + credsName,
-                                   timeout);
+      auto rc = mem::restConfigFor(stored->endpoint, stored->token,
+                                   "Secret " + ns + "/" + credsName, timeout);
       if (auto c = session.clientFor(rc)) remote = *c;
     }
     if (!remote && bootstrapKubeconfig) {
@@ -286,22 +297,25 @@ struct Checker {
     if (self.podCIDRs.empty() && self.serviceCIDR.empty() && self.vpcCIDRs.empty()) {
       report.line(Mark::kWarn, "CIDRs unknown yet (not in spec.network nor status)");
     } else if (overlaps.empty()) {
-      report.line(Mark::kOk, "no CIDR overlap with the other " + std::to_string(others.size()) +
-                                 " member(s)");
+      report.line(Mark::kOk,
+                  "no CIDR overlap with the other " + std::to_string(others.size()) + " member(s)");
     }
     for (const auto& o : overlaps) report.line(Mark::kFail, mem::describe(o, cluster));
 
     // ---- conditions
-    for (std::string_view type : {v1beta1::condition::kReady, v1beta1::condition::kPrerequisitesMet}) {
+    for (std::string_view type :
+         {v1beta1::condition::kReady, v1beta1::condition::kPrerequisitesMet}) {
       std::string reason, message;
       const std::string status = statusOf(object, type, &reason, &message);
       const std::string t(type);
       if (status == "True") {
         report.line(Mark::kOk, t + "=True");
       } else if (status == "False") {
-        report.line(Mark::kFail, t + "=False (" + reason + ")" + (message.empty() ? "" : ": " + message));
+        report.line(Mark::kFail,
+                    t + "=False (" + reason + ")" + (message.empty() ? "" : ": " + message));
       } else {
-        report.line(Mark::kWarn, t + " not reported yet" + (status.empty() ? "" : " (" + status + ", " + reason + ")"));
+        report.line(Mark::kWarn, t + " not reported yet" +
+                                     (status.empty() ? "" : " (" + status + ", " + reason + ")"));
       }
     }
 
@@ -320,8 +334,8 @@ struct Checker {
         report.line(Mark::kFail, "remote secret " + ns + "/" + remoteSecret + " lacks label " +
                                      desired::kMultiClusterLabel + "=\"true\": istiod ignores it");
       } else if (!mem::secretData(**rs, cluster)) {
-        report.line(Mark::kFail, "remote secret " + ns + "/" + remoteSecret + " has no key " +
-                                     cluster);
+        report.line(Mark::kFail,
+                    "remote secret " + ns + "/" + remoteSecret + " has no key " + cluster);
       } else {
         report.line(Mark::kOk, "istiod's remote secret " + ns + "/" + remoteSecret + " present");
       }
@@ -342,7 +356,8 @@ struct Checker {
                                      desired::kCacertsSecret + ": " + cacerts.error().message());
       } else if (!*cacerts) {
         report.line(Mark::kFail, "the remote has no Secret " + meshNs + "/" +
-                                     desired::kCacertsSecret + ": workloads will not share the mesh root");
+                                     desired::kCacertsSecret +
+                                     ": workloads will not share the mesh root");
       } else {
         auto remoteRoot = mem::secretData(**cacerts, reconcilers::remoteistio::kRootCertKey);
         if (remoteRoot && trimmed(*remoteRoot) == trimmed(*root)) {
@@ -389,7 +404,8 @@ int runCheck(const Invocation& inv) {
     selected = all;
   } else {
     for (const auto& item : all) {
-      if (item["metadata"].value("name", "") == parsed->positionals.front()) selected.push_back(item);
+      if (item["metadata"].value("name", "") == parsed->positionals.front())
+        selected.push_back(item);
     }
     if (selected.empty()) {
       return inv.fail("MeshMembership " + globals.ns + "/" + parsed->positionals.front() +
@@ -401,8 +417,9 @@ int runCheck(const Invocation& inv) {
     return kExitOk;
   }
   Report report{inv.out};
-  Checker checker{session, **hub, globals.ns,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(*timeout), report, all};
+  Checker checker{session,    **hub,
+                  globals.ns, std::chrono::duration_cast<std::chrono::milliseconds>(*timeout),
+                  report,     all};
   for (const auto& mm : selected) checker.checkMember(mm);
   inv.out << "Summary: " << selected.size() << " cluster(s), " << report.ok << " passed, "
           << report.warnings << " warning(s), " << report.failures << " failed\n";

@@ -28,7 +28,7 @@ inline constexpr char kCliFieldManager[] = "kubectl-remoteistio";
 
 /// One subcommand's invocation.
 struct Invocation {
-  std::string program;  // "kubectl remoteistio" or "remote-istio-operator", for messages
+  std::string program;            // "kubectl remoteistio" or "remote-istio-operator", for messages
   std::vector<std::string> args;  // after the subcommand (global flags included)
   std::ostream& out;
   std::ostream& err;
@@ -82,8 +82,8 @@ class Session {
 /// file, context and field. The result passes the restricted loader (istiod's rules), which is
 /// checked. Secret material: never log it.
 struct PortableKubeconfig {
-  std::string yaml;          // secret
-  kube::RestConfig config;   // as the restricted loader reads `yaml`
+  std::string yaml;         // secret
+  kube::RestConfig config;  // as the restricted loader reads `yaml`
 };
 Expected<PortableKubeconfig> portableKubeconfig(const std::string& file, const std::string& context,
                                                 const std::string& name);

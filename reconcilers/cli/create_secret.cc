@@ -22,7 +22,8 @@ std::string createSecretHelp(const std::string& program) {
   return "Create (or update) istiod's remote secret istio-remote-secret-NAME in the CONTROL PLANE\n"
          "(-n, default istio-system): label istio/multiCluster=\"true\", annotation\n"
          "networking.istio.io/cluster=NAME, data key NAME holding the kubeconfig. File references\n"
-         "in the kubeconfig are inlined; the result must pass istiod's rules (inline data only, no\n"
+         "in the kubeconfig are inlined; the result must pass istiod's rules (inline data only, "
+         "no\n"
          "exec or auth-provider users).\n"
          "\n"
          "MeshMemberships write this Secret themselves: use create-secret only for a cluster\n"
@@ -33,8 +34,11 @@ std::string createSecretHelp(const std::string& program) {
          " create-secret NAME --from-kubeconfig FILE [flags]\n"
          "\n"
          "Example:\n  " +
-         program + " generate-kubeconfig cn-beijing --kubeconfig remote-admin.kubeconfig -o cn-beijing.kubeconfig\n  " +
-         program + " create-secret cn-beijing --from-kubeconfig cn-beijing.kubeconfig\n"
+         program +
+         " generate-kubeconfig cn-beijing --kubeconfig remote-admin.kubeconfig -o "
+         "cn-beijing.kubeconfig\n  " +
+         program +
+         " create-secret cn-beijing --from-kubeconfig cn-beijing.kubeconfig\n"
          "\n" +
          flagsHelp(createSecretFlags());
 }
@@ -63,7 +67,8 @@ int runCreateSecret(const Invocation& inv) {
   if (!output.empty() && output != "yaml" && output != "json") {
     return inv.usage("create-secret", "flag -o takes yaml or json, not \"" + output + "\"");
   }
-  if (!output.empty() && !dryRun) return inv.usage("create-secret", "flag -o is only for --dry-run");
+  if (!output.empty() && !dryRun)
+    return inv.usage("create-secret", "flag -o is only for --dry-run");
   const Globals globals = globalsOf(*parsed, specs);
 
   auto kubeconfig = portableKubeconfig(file, parsed->get("from-context", specs), name);

@@ -58,7 +58,8 @@ Expected<void> writePrivateFile(const std::string& path, const std::string& cont
   if (fd < 0) return fail(Error::config("cannot write " + path + ": " + std::strerror(errno)));
   if (::fchmod(fd, 0600) != 0) {
     ::close(fd);
-    return fail(Error::config("cannot restrict " + path + " to mode 0600: " + std::strerror(errno)));
+    return fail(
+        Error::config("cannot restrict " + path + " to mode 0600: " + std::strerror(errno)));
   }
   std::size_t written = 0;
   while (written < content.size()) {
@@ -71,7 +72,8 @@ Expected<void> writePrivateFile(const std::string& path, const std::string& cont
     }
     written += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0) return fail(Error::config("cannot write " + path + ": " + std::strerror(errno)));
+  if (::close(fd) != 0)
+    return fail(Error::config("cannot write " + path + ": " + std::strerror(errno)));
   return {};
 }
 
@@ -96,8 +98,9 @@ int runGenerateKubeconfig(const Invocation& inv) {
   const auto ttl = duration ? std::chrono::duration_cast<std::chrono::seconds>(*duration)
                             : std::chrono::seconds(0);
   if (!duration || ttl < v1beta1::kMinTokenTTL || ttl > v1beta1::kMaxTokenTTL) {
-    return inv.usage("generate-kubeconfig", "flag --duration takes a duration from 10m to 168h, not \"" +
-                                                parsed->get("duration", specs) + "\"");
+    return inv.usage("generate-kubeconfig",
+                     "flag --duration takes a duration from 10m to 168h, not \"" +
+                         parsed->get("duration", specs) + "\"");
   }
   const Globals globals = globalsOf(*parsed, specs);
   const std::string outFile = parsed->get("output", specs);
@@ -112,7 +115,8 @@ int runGenerateKubeconfig(const Invocation& inv) {
   auto ns = client.getIfExists(kube::resources::kNamespaces, {"", globals.ns});
   if (!ns) return inv.fail(ns.error().wrap("get Namespace " + globals.ns).message());
   if (!*ns) {
-    json object = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", globals.ns}}}};
+    json object = {
+        {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", globals.ns}}}};
     auto created = client.create(kube::resources::kNamespaces, object);
     if (!created && !created.error().isAlreadyExists()) {
       return inv.fail(created.error().wrap("create Namespace " + globals.ns).message());
@@ -133,8 +137,8 @@ int runGenerateKubeconfig(const Invocation& inv) {
     if (!applied) return inv.fail(applied.error().message());
   }
 
-  auto minted = reconcilers::membership::mintToken(client, globals.ns, desired::kReaderServiceAccount,
-                                                   ttl, std::chrono::system_clock::now());
+  auto minted = reconcilers::membership::mintToken(
+      client, globals.ns, desired::kReaderServiceAccount, ttl, std::chrono::system_clock::now());
   if (!minted) return inv.fail(minted.error().message());
   const std::string kubeconfig = reconcilers::membership::tokenKubeconfig(
       name, reconcilers::membership::RemoteEndpoint::of(config), minted->token);
@@ -149,7 +153,8 @@ int runGenerateKubeconfig(const Invocation& inv) {
     return inv.fail(written.error().message());
   }
   inv.out << "kubeconfig for " << name << " written to " << outFile << " (token of ServiceAccount "
-          << globals.ns << "/" << desired::kReaderServiceAccount << " expires at " << expires << ")\n";
+          << globals.ns << "/" << desired::kReaderServiceAccount << " expires at " << expires
+          << ")\n";
   return kExitOk;
 }
 

@@ -30,13 +30,14 @@ std::vector<FlagSpec> joinFlags() {
        "How remote sidecars reach the control plane (spec.network.mode; default Flat)", ""},
       {"dry-run", 0, true, "", "Create nothing; with -o, print the objects instead", ""},
       {"output", 'o', false, "yaml|json", "Output format of --dry-run", ""},
-      {"wait", 0, false, "TIMEOUT",
-       "Wait for Ready and print the condition transitions (--wait alone: 5m)", ""},
+      {"wait", 0, false, "[=TIMEOUT]",
+       "Wait for Ready, printing condition transitions (default 5m)", ""},
   });
 }
 
 std::string joinHelp(const std::string& program) {
-  return "Join a remote cluster to the mesh: creates (or updates) in the control plane the bootstrap\n"
+  return "Join a remote cluster to the mesh: creates (or updates) in the control plane the "
+         "bootstrap\n"
          "Secret NAME-bootstrap holding the remote kubeconfig (key \"kubeconfig\") and the\n"
          "MeshMembership NAME referring to it. The operator then sets the remote up with\n"
          "least-privilege accounts, mints short-lived tokens and writes istiod's remote secret.\n"
@@ -46,7 +47,8 @@ std::string joinHelp(const std::string& program) {
          "operator cannot run them: use a token or client certificate, or generate-kubeconfig).\n"
          "Applying again updates both objects (server-side apply).\n"
          "\n"
-         "--dry-run -o yaml|json prints both objects instead, for GitOps. NOTE: the printed Secret\n"
+         "--dry-run -o yaml|json prints both objects instead, for GitOps. NOTE: the printed "
+         "Secret\n"
          "contains the remote cluster's credentials; store it encrypted (sealed/SOPS secrets).\n"
          "\n"
          "Usage:\n  " +
@@ -70,7 +72,8 @@ class ConditionPrinter {
     if (!status.is_object()) return;
     for (const auto& c : status.value("conditions", json::array())) {
       if (!c.is_object()) continue;
-      auto now = std::make_tuple(c.value("status", ""), c.value("reason", ""), c.value("message", ""));
+      auto now =
+          std::make_tuple(c.value("status", ""), c.value("reason", ""), c.value("message", ""));
       auto& seen = seen_[c.value("type", "")];
       if (seen == now) continue;
       seen = now;
@@ -200,8 +203,8 @@ int runJoin(const Invocation& inv) {
   if (!appliedMm) return inv.fail(appliedMm.error().message());
   if (!wait) return kExitOk;
 
-  inv.out << "waiting up to " << meta::formatDuration(*wait) << " for " << globals.ns << "/"
-          << name << " to be Ready\n";
+  inv.out << "waiting up to " << meta::formatDuration(*wait) << " for " << globals.ns << "/" << name
+          << " to be Ready\n";
   inv.out.flush();
   ConditionPrinter printer(inv.out);
   const auto deadline = std::chrono::steady_clock::now() + *wait;

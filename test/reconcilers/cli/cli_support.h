@@ -28,12 +28,15 @@ inline CliResult runCli(const std::vector<std::string>& args) {
   r.code = cli::run("/usr/local/bin/kubectl-remoteistio", args, out, err);
   r.out = out.str();
   r.err = err.str();
-  UNSCOPED_INFO("kubectl-remoteistio exit " << r.code << "\nstdout:\n" << r.out << "stderr:\n" << r.err);
+  UNSCOPED_INFO("kubectl-remoteistio exit " << r.code << "\nstdout:\n"
+                                            << r.out << "stderr:\n"
+                                            << r.err);
   return r;
 }
 
 /// The admin kubeconfig of every cluster of `env` written as `<cluster>.kubeconfig` in `dir`.
-inline std::string kubeconfigFile(OperatorEnv& env, const TempDir& dir, const std::string& cluster) {
+inline std::string kubeconfigFile(OperatorEnv& env, const TempDir& dir,
+                                  const std::string& cluster) {
   return dir.write(cluster + ".kubeconfig", env.remote(cluster).kubeconfig());
 }
 

@@ -35,17 +35,21 @@ std::string secretValue(const json& secret, const std::string& key) {
 
 }  // namespace
 
-TEST_CASE("cli: join creates the bootstrap Secret and the MeshMembership, and applying again updates them",
-          "[cli]") {
+TEST_CASE(
+    "cli: join creates the bootstrap Secret and the MeshMembership, and applying again updates "
+    "them",
+    "[cli]") {
   OperatorEnv env;
   TempDir dir;
   const auto hubFile = testing::kubeconfigFile(env, dir, "hub");
   const auto remoteFile = testing::kubeconfigFile(env, dir, "cn-beijing");
 
-  CliResult first = runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--kubeconfig", hubFile});
+  CliResult first =
+      runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--kubeconfig", hubFile});
   REQUIRE(first.code == 0);
   CHECK(first.out.find("secret/cn-beijing-bootstrap created") != std::string::npos);
-  CHECK(first.out.find("meshmembership.istio.alibabacloud.com/cn-beijing created") != std::string::npos);
+  CHECK(first.out.find("meshmembership.istio.alibabacloud.com/cn-beijing created") !=
+        std::string::npos);
 
   auto secret = env.hubClient()->get(r::kSecrets, {"istio-system", "cn-beijing-bootstrap"});
   REQUIRE(secret);
@@ -58,14 +62,16 @@ TEST_CASE("cli: join creates the bootstrap Secret and the MeshMembership, and ap
 
   auto mm = env.hubClient()->get(reconcilers::kMeshMemberships, {"istio-system", "cn-beijing"});
   REQUIRE(mm);
-  CHECK((*mm)["spec"]["bootstrapSecretRef"] == json({{"name", "cn-beijing-bootstrap"}, {"key", "kubeconfig"}}));
+  CHECK((*mm)["spec"]["bootstrapSecretRef"] ==
+        json({{"name", "cn-beijing-bootstrap"}, {"key", "kubeconfig"}}));
   CHECK((*mm)["spec"].value("network", json::object()).value("mode", "Flat") == "Flat");
 
-  CliResult again = runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--kubeconfig", hubFile,
-                            "--mode", "gateway"});
+  CliResult again = runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--kubeconfig",
+                            hubFile, "--mode", "gateway"});
   REQUIRE(again.code == 0);
   CHECK(again.out.find("secret/cn-beijing-bootstrap configured") != std::string::npos);
-  CHECK(again.out.find("meshmembership.istio.alibabacloud.com/cn-beijing configured") != std::string::npos);
+  CHECK(again.out.find("meshmembership.istio.alibabacloud.com/cn-beijing configured") !=
+        std::string::npos);
   mm = env.hubClient()->get(reconcilers::kMeshMemberships, {"istio-system", "cn-beijing"});
   REQUIRE(mm);
   CHECK((*mm)["spec"]["network"]["mode"] == "Gateway");
@@ -87,23 +93,27 @@ TEST_CASE("cli: join inlines the files a kubeconfig refers to and refuses exec u
   auto& remote = env.remote("cn-hangzhou");
   dir.write("ca.pem", remote.caPem());
   dir.write("token", remote.adminToken() + "\n");
-  const auto remoteFile = dir.write("files.kubeconfig",
-                                    "apiVersion: v1\nkind: Config\ncurrent-context: other\n"
-                                    "clusters:\n- name: hz\n  cluster:\n    server: " + remote.url() +
-                                        "\n    certificate-authority: ca.pem\n"
-                                        "users:\n- name: admin\n  user:\n    tokenFile: token\n"
-                                        "- name: plugin\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-                                        "      command: aws\n"
-                                        "contexts:\n- name: hz\n  context:\n    cluster: hz\n    user: admin\n"
-                                        "- name: other\n  context:\n    cluster: hz\n    user: plugin\n");
+  const auto remoteFile = dir.write(
+      "files.kubeconfig",
+      "apiVersion: v1\nkind: Config\ncurrent-context: other\n"
+      "clusters:\n- name: hz\n  cluster:\n    server: " +
+          remote.url() +
+          "\n    certificate-authority: ca.pem\n"
+          "users:\n- name: admin\n  user:\n    tokenFile: token\n"
+          "- name: plugin\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+          "      command: aws\n"
+          "contexts:\n- name: hz\n  context:\n    cluster: hz\n    user: admin\n"
+          "- name: other\n  context:\n    cluster: hz\n    user: plugin\n");
 
-  CliResult refused = runCli({"join", "cn-hangzhou", "--remote-kubeconfig", remoteFile, "--kubeconfig", hubFile});
+  CliResult refused =
+      runCli({"join", "cn-hangzhou", "--remote-kubeconfig", remoteFile, "--kubeconfig", hubFile});
   CHECK(refused.code == 1);
   CHECK(refused.err.find("exec") != std::string::npos);
-  CHECK_FALSE(*env.hubClient()->getIfExists(r::kSecrets, {"istio-system", "cn-hangzhou-bootstrap"}));
+  CHECK_FALSE(
+      *env.hubClient()->getIfExists(r::kSecrets, {"istio-system", "cn-hangzhou-bootstrap"}));
 
-  CliResult joined = runCli({"join", "cn-hangzhou", "--remote-kubeconfig", remoteFile, "--remote-context", "hz",
-                             "--kubeconfig", hubFile});
+  CliResult joined = runCli({"join", "cn-hangzhou", "--remote-kubeconfig", remoteFile,
+                             "--remote-context", "hz", "--kubeconfig", hubFile});
   REQUIRE(joined.code == 0);
   auto secret = env.hubClient()->get(r::kSecrets, {"istio-system", "cn-hangzhou-bootstrap"});
   REQUIRE(secret);
@@ -121,8 +131,9 @@ TEST_CASE("cli: join --dry-run prints YAML or JSON that parses and creates nothi
   const auto remoteFile = testing::kubeconfigFile(env, dir, "cn-beijing");
 
   // No control-plane kubeconfig is needed: nothing is sent.
-  CliResult yamlOut = runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--mode", "Flat",
-                              "--dry-run", "-o", "yaml", "--kubeconfig", dir.path() + "/absent"});
+  CliResult yamlOut =
+      runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--mode", "Flat",
+              "--dry-run", "-o", "yaml", "--kubeconfig", dir.path() + "/absent"});
   REQUIRE(yamlOut.code == 0);
   auto docs = yaml::yamlToJsonAll(yamlOut.out);
   REQUIRE(docs);
@@ -134,8 +145,8 @@ TEST_CASE("cli: join --dry-run prints YAML or JSON that parses and creates nothi
   CHECK((*docs)[1]["spec"]["network"]["mode"] == "Flat");
   CHECK((*docs)[1]["spec"]["bootstrapSecretRef"]["name"] == "cn-beijing-bootstrap");
 
-  CliResult jsonOut = runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--dry-run", "-o", "json",
-                              "-n", "mesh"});
+  CliResult jsonOut = runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--dry-run",
+                              "-o", "json", "-n", "mesh"});
   REQUIRE(jsonOut.code == 0);
   auto list = json::parse(jsonOut.out, nullptr, false);
   REQUIRE_FALSE(list.is_discarded());
@@ -143,10 +154,12 @@ TEST_CASE("cli: join --dry-run prints YAML or JSON that parses and creates nothi
   CHECK(list["items"][1]["metadata"]["namespace"] == "mesh");
 
   CHECK_FALSE(*env.hubClient()->getIfExists(r::kSecrets, {"istio-system", "cn-beijing-bootstrap"}));
-  CHECK_FALSE(*env.hubClient()->getIfExists(reconcilers::kMeshMemberships, {"istio-system", "cn-beijing"}));
+  CHECK_FALSE(
+      *env.hubClient()->getIfExists(reconcilers::kMeshMemberships, {"istio-system", "cn-beijing"}));
 }
 
-TEST_CASE("cli: join reports bad input with a clear message and a usage or failure exit code", "[cli]") {
+TEST_CASE("cli: join reports bad input with a clear message and a usage or failure exit code",
+          "[cli]") {
   TempDir dir;
   const auto garbage = dir.write("garbage.kubeconfig", "clusters: [unclosed\n");
 
@@ -170,12 +183,14 @@ TEST_CASE("cli: join reports bad input with a clear message and a usage or failu
   CHECK(badMode.code == 2);
   CHECK(badMode.err.find("Flat or Gateway") != std::string::npos);
 
-  CliResult badFile = runCli({"join", "a", "--remote-kubeconfig", garbage, "--dry-run", "-o", "yaml"});
+  CliResult badFile =
+      runCli({"join", "a", "--remote-kubeconfig", garbage, "--dry-run", "-o", "yaml"});
   CHECK(badFile.code == 1);
   CHECK(badFile.err.find("garbage.kubeconfig") != std::string::npos);
   CHECK(badFile.out.empty());
 
-  CliResult missingFile = runCli({"join", "a", "--remote-kubeconfig", dir.path() + "/nope", "--dry-run"});
+  CliResult missingFile =
+      runCli({"join", "a", "--remote-kubeconfig", dir.path() + "/nope", "--dry-run"});
   CHECK(missingFile.code == 1);
   CHECK(missingFile.err.find("nope") != std::string::npos);
 
@@ -190,8 +205,10 @@ TEST_CASE("cli: join reports bad input with a clear message and a usage or failu
   CHECK(cli::isCliInvocation("kubectl-remoteistio", {}));
 }
 
-TEST_CASE("cli: generate-kubeconfig gives istiod's reader a short-lived token that reads but cannot list Secrets",
-          "[cli]") {
+TEST_CASE(
+    "cli: generate-kubeconfig gives istiod's reader a short-lived token that reads but cannot list "
+    "Secrets",
+    "[cli]") {
   auto clock = std::make_shared<testing::FakeClock>();
   clock->setWall(std::chrono::system_clock::now());
   testing::OperatorEnvOptions o;
@@ -201,8 +218,8 @@ TEST_CASE("cli: generate-kubeconfig gives istiod's reader a short-lived token th
   const auto remoteFile = testing::kubeconfigFile(env, dir, "cn-beijing");
   const std::string outFile = dir.path() + "/cn-beijing-reader.kubeconfig";
 
-  CliResult res = runCli({"generate-kubeconfig", "cn-beijing", "--kubeconfig", remoteFile, "--duration", "10m",
-                        "-o", outFile});
+  CliResult res = runCli({"generate-kubeconfig", "cn-beijing", "--kubeconfig", remoteFile,
+                          "--duration", "10m", "-o", outFile});
   REQUIRE(res.code == 0);
   CHECK(res.out.find("written to " + outFile) != std::string::npos);
   struct stat st {};
@@ -240,30 +257,39 @@ TEST_CASE("cli: generate-kubeconfig gives istiod's reader a short-lived token th
   CHECK(kube::restConfigFromUntrustedKubeconfig(again.out, "test"));
   CHECK(again.err.find("expires at") != std::string::npos);
 
-  CliResult tooShort = runCli({"generate-kubeconfig", "cn-beijing", "--kubeconfig", remoteFile, "--duration", "1m"});
+  CliResult tooShort =
+      runCli({"generate-kubeconfig", "cn-beijing", "--kubeconfig", remoteFile, "--duration", "1m"});
   CHECK(tooShort.code == 2);
   CHECK(tooShort.err.find("--duration") != std::string::npos);
 }
 
-TEST_CASE("cli: create-secret writes the remote secret istiod reads, from generate-kubeconfig's output", "[cli]") {
+TEST_CASE(
+    "cli: create-secret writes the remote secret istiod reads, from generate-kubeconfig's output",
+    "[cli]") {
   OperatorEnv env;
   TempDir dir;
   const auto hubFile = testing::kubeconfigFile(env, dir, "hub");
   const auto remoteFile = testing::kubeconfigFile(env, dir, "cn-beijing");
   const std::string readerFile = dir.path() + "/reader.kubeconfig";
-  REQUIRE(runCli({"generate-kubeconfig", "cn-beijing", "--kubeconfig", remoteFile, "-o", readerFile}).code == 0);
+  REQUIRE(
+      runCli({"generate-kubeconfig", "cn-beijing", "--kubeconfig", remoteFile, "-o", readerFile})
+          .code == 0);
 
-  CliResult dry = runCli({"create-secret", "cn-beijing", "--from-kubeconfig", readerFile, "--dry-run", "-o", "yaml"});
+  CliResult dry = runCli(
+      {"create-secret", "cn-beijing", "--from-kubeconfig", readerFile, "--dry-run", "-o", "yaml"});
   REQUIRE(dry.code == 0);
   auto printed = yaml::yamlToJson(dry.out);
   REQUIRE(printed);
   CHECK((*printed)["metadata"]["name"] == "istio-remote-secret-cn-beijing");
-  CHECK_FALSE(*env.hubClient()->getIfExists(r::kSecrets, {"istio-system", "istio-remote-secret-cn-beijing"}));
+  CHECK_FALSE(*env.hubClient()->getIfExists(r::kSecrets,
+                                            {"istio-system", "istio-remote-secret-cn-beijing"}));
 
-  CliResult res = runCli({"create-secret", "cn-beijing", "--from-kubeconfig", readerFile, "--kubeconfig", hubFile});
+  CliResult res = runCli(
+      {"create-secret", "cn-beijing", "--from-kubeconfig", readerFile, "--kubeconfig", hubFile});
   REQUIRE(res.code == 0);
   CHECK(res.out.find("secret/istio-remote-secret-cn-beijing created") != std::string::npos);
-  auto secret = env.hubClient()->get(r::kSecrets, {"istio-system", "istio-remote-secret-cn-beijing"});
+  auto secret =
+      env.hubClient()->get(r::kSecrets, {"istio-system", "istio-remote-secret-cn-beijing"});
   REQUIRE(secret);
   // istio/istio pkg/kube/multicluster: the label selects it, the annotation names the cluster,
   // the data key is the cluster ID and holds a kubeconfig with inline credentials.
@@ -276,7 +302,8 @@ TEST_CASE("cli: create-secret writes the remote secret istiod reads, from genera
   CHECK(env.clientFor(*config)->list(r::kEndpoints, ""));
   CHECK(res.out.find(testing::tokenOf(kubeconfig)) == std::string::npos);
 
-  CHECK(runCli({"create-secret", "cn-beijing", "--from-kubeconfig", readerFile, "--kubeconfig", hubFile})
+  CHECK(runCli({"create-secret", "cn-beijing", "--from-kubeconfig", readerFile, "--kubeconfig",
+                hubFile})
             .out.find("configured") != std::string::npos);
   CliResult missing = runCli({"create-secret", "cn-beijing", "--kubeconfig", hubFile});
   CHECK(missing.code == 2);
