@@ -11,6 +11,7 @@
 #include "controller/core/yaml.h"
 #include "reconcilers/cli/cli.h"
 #include "reconcilers/desired/remote_secret.h"
+#include "reconcilers/membership/credentials.h"
 #include "reconcilers/resources.h"
 #include "test/reconcilers/cli/cli_support.h"
 #include "test/support/fake_clock.h"
@@ -308,4 +309,41 @@ TEST_CASE(
   CliResult missing = runCli({"create-secret", "cn-beijing", "--kubeconfig", hubFile});
   CHECK(missing.code == 2);
   CHECK(missing.err.find("--from-kubeconfig is required") != std::string::npos);
+}
+
+TEST_CASE("cli: check warns when the operator's token is near its expiry and fails once it expired",
+          "[cli]") {
+  OperatorEnv env;
+  TempDir dir;
+  const auto hubFile = testing::kubeconfigFile(env, dir, "hub");
+  const auto remoteFile = testing::kubeconfigFile(env, dir, "cn-beijing");
+  REQUIRE(runCli({"join", "cn-beijing", "--remote-kubeconfig", remoteFile, "--kubeconfig", hubFile})
+              .code == 0);
+  // The credentials Secret as the operator writes it, with chosen timings (no controller runs).
+  auto& remote = env.remote("cn-beijing");
+  const std::string kubeconfig = reconcilers::membership::tokenKubeconfig(
+      "cn-beijing", {remote.url(), remote.caPem(), "", false}, remote.adminToken());
+  desired::Owner owner{"MeshMembership", "istio-system", "cn-beijing", "cn-beijing"};
+  auto write = [&](std::chrono::minutes age, std::chrono::minutes left) {
+    auto secret = desired::operatorCredentialsSecret(owner, "istio-system", kubeconfig).object;
+    const auto now = std::chrono::system_clock::now();
+    reconcilers::membership::setTiming(secret, {now - age, now + left});
+    REQUIRE(env.hubClient()->apply(r::kSecrets, secret, "test", true));
+  };
+
+  write(50min, 10min);
+  CliResult soon = runCli({"check", "--kubeconfig", hubFile});
+  CHECK(soon.out.find("! operator credentials expire soon: ") != std::string::npos);
+  CHECK(soon.out.find(" left of 1h0m") != std::string::npos);
+  CHECK(soon.out.find("reachable with the operator's credentials") != std::string::npos);
+  CHECK(soon.out.find(remote.adminToken()) == std::string::npos);
+
+  write(61min, -1min);
+  CliResult expired = runCli({"check", "--kubeconfig", hubFile});
+  CHECK(expired.code == 1);
+  CHECK(expired.out.find("\u2717 operator credentials Secret "
+                         "istio-system/remote-istio-operator-cn-beijing expired") !=
+        std::string::npos);
+  // The bootstrap kubeconfig still reaches the remote.
+  CHECK(expired.out.find("reachable with the bootstrap kubeconfig") != std::string::npos);
 }
