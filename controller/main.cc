@@ -2,7 +2,10 @@
 // environment variables), loads the control-plane config, and runs the Manager until SIGTERM or
 // SIGINT, with the RemoteIstio and MeshMembership controllers (reconcilers/operator.h); it serves
 // /metrics, /healthz and /readyz and takes part in leader election.
+// Invoked as kubectl-remoteistio, or with a subcommand (join, generate-kubeconfig, create-secret,
+// check), it is the command-line tool of reconcilers/cli/ instead.
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -10,12 +13,15 @@
 #include "controller/kube/kubeconfig.h"
 #include "controller/manager/manager.h"
 #include "controller/manager/options.h"
+#include "reconcilers/cli/cli.h"
 #include "reconcilers/operator.h"
 #include "rio_version.h"
 
 int main(int argc, char** argv) {
   namespace manager = rio::manager;
   const std::vector<std::string> args(argv + 1, argv + argc);
+  if (rio::cli::isCliInvocation(argv[0], args))
+    return rio::cli::run(argv[0], args, std::cout, std::cerr);
   auto commandLine = manager::parseCommandLine(args, manager::processEnv());
   if (!commandLine) {
     std::fprintf(stderr,
