@@ -25,7 +25,7 @@ done
 
 bin=${BUILD_DIR:-build}/bin
 kubectl=${KUBECTL:-kubectl}
-for b in "$bin/kube-testenv" "$bin/remote-istio-operator"; do
+for b in "$bin/kube-testenv" "$bin/remote-istio-operator" "$bin/kubectl-remoteistio"; do
   [[ -x "$b" ]] || { echo "demo: $b is missing; run 'make build' first" >&2; exit 1; }
 done
 command -v "$kubectl" >/dev/null || { echo "demo: kubectl is required" >&2; exit 1; }
@@ -88,15 +88,9 @@ echo "   ready: http://127.0.0.1:$health_port/readyz, metrics on :$metrics_port,
 
 bold "4. Joining ${remotes[*]} and applying the reference RemoteIstio"
 for c in "${remotes[@]}"; do
-  if [[ -x "$bin/kubectl-remoteistio" ]]; then
-    echo "   kubectl remoteistio join $c --remote-kubeconfig $c.kubeconfig --mode Flat"
-    "$bin/kubectl-remoteistio" join "$c" --kubeconfig "$demo/hub.kubeconfig" \
-      --remote-kubeconfig "$demo/$c.kubeconfig" --mode Flat
-  else
-    echo "   kubectl create secret $c-bootstrap; kubectl apply MeshMembership $c"
-    hub -n istio-system create secret generic "$c-bootstrap" --from-file=kubeconfig="$demo/$c.kubeconfig" >/dev/null
-    sed "s/cn-hangzhou/$c/g" crds/samples/istio_v1beta1_meshmembership_minimal.yaml | hub apply -f - >/dev/null
-  fi
+  echo "   kubectl remoteistio join $c --remote-kubeconfig $c.kubeconfig --mode Flat"
+  "$bin/kubectl-remoteistio" join "$c" --kubeconfig "$demo/hub.kubeconfig" \
+    --remote-kubeconfig "$demo/$c.kubeconfig" --mode Flat | sed 's/^/   /'
   echo "   kubectl apply RemoteIstio $c (crds/samples/istio_v1beta1_remoteistio.yaml)"
   sed "s/name: cn-beijing/name: $c/" crds/samples/istio_v1beta1_remoteistio.yaml | hub apply -n istio-system -f - >/dev/null
 done
@@ -139,6 +133,8 @@ for c in "${remotes[@]}"; do
 done
 bold "   istiod's remote secrets in the hub:"
 hub -n istio-system get secrets -l istio/multiCluster=true
+bold "   kubectl remoteistio check:"
+"$bin/kubectl-remoteistio" check --kubeconfig "$demo/hub.kubeconfig" | sed 's/^/   /' || true
 bold "   a few metrics (http://127.0.0.1:$metrics_port/metrics):"
 curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -E '^(remote_istio_ready|remote_istio_cluster_reachable|remote_istio_credentials_expiry_timestamp_seconds|controller_runtime_reconcile_total)' | head -20
 
