@@ -19,11 +19,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/rio-e2e.XXXXXX")
 pids=()
 cleanup() {
   local rc=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  local i  # operators first, then Prometheus and the clusters
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; wait "${pids[i]}" 2>/dev/null || true; done
   if [[ $rc -ne 0 ]]; then
     echo "e2e: FAILED; last operator log lines:" >&2
-    tail -40 "$work/operator.log" >&2 2>/dev/null || true
+    tail -20 "$work/operator.log" >&2 2>/dev/null || true
+    tail -20 "$work/standby.log" >&2 2>/dev/null || true
   fi
   [[ -n "${E2E_KEEP:-}" ]] || rm -rf "$work"
   exit $rc
@@ -70,21 +71,36 @@ if ! hub -n istio-system get pods -l istio=pilot -o name | grep -q .; then
     -p '{"status":{"phase":"Running","podIP":"10.0.7.21","podIPs":[{"ip":"10.0.7.21"}]}}' >/dev/null
 fi
 
-metrics_port=$(free_port)
-health_port=$(free_port)
-step "starting the operator (metrics :$metrics_port)"
-"$bin/remote-istio-operator" --kubeconfig "$hubcfg" --metrics-bind-address "127.0.0.1:$metrics_port" \
-  --health-probe-bind-address "127.0.0.1:$health_port" --log-format json --log-level debug >"$work/operator.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$health_port/readyz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$health_port/readyz" >/dev/null || fail "operator not ready"
+# Two replicas with leader election, as deploy/ runs them: one leads, the other stands by.
+start_operator() {  # start_operator NAME: sets op_pid, op_metrics
+  local name=$1 health
+  op_metrics=$(free_port)
+  health=$(free_port)
+  "$bin/remote-istio-operator" --kubeconfig "$hubcfg" --metrics-bind-address "127.0.0.1:$op_metrics" \
+    --health-probe-bind-address "127.0.0.1:$health" --log-format json --log-level debug \
+    --leader-elect --leader-election-namespace istio-system --leader-election-lease-duration 4s \
+    --leader-election-renew-deadline 3s --leader-election-retry-period 1s >"$work/$name.log" 2>&1 &
+  op_pid=$!
+  pids+=("$op_pid")
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$health/readyz" >/dev/null && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$health/readyz" >/dev/null || fail "operator $name not ready"
+}
+step "starting two operator replicas with leader election"
+start_operator operator
+leader_pid=$op_pid metrics_port=$op_metrics
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -q '^leader_election_master_status{name="remote-istio-operator"} 1' && break
+  sleep 0.1
+done
+start_operator standby
+standby_pid=$op_pid standby_metrics=$op_metrics
 
 prom_port=$(free_port)
 cat >"$work/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: remote-istio-operator
-    static_configs: [{targets: ["127.0.0.1:$metrics_port"]}]
+    static_configs: [{targets: ["127.0.0.1:$metrics_port", "127.0.0.1:$standby_metrics"]}]
 EOF
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
   --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
@@ -134,6 +150,8 @@ ready=$(query 'sum(remote_istio_ready)' | python3 -c 'import json,sys; r=json.lo
 [[ "$ready" == "${#remotes[@]}" ]] || fail "Prometheus sees sum(remote_istio_ready)=$ready, want ${#remotes[@]}"
 reconciles=$(query 'sum(controller_runtime_reconcile_total{result="success"})' | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "0")')
 python3 -c "import sys; sys.exit(0 if float('$reconciles') > 0 else 1)" || fail "no successful reconciles in Prometheus"
+leaders=$(query 'sum(leader_election_master_status{name="remote-istio-operator"})' | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")')
+[[ "$leaders" == 1 ]] || fail "Prometheus sees $leaders leaders, want 1"
 curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics.txt"
 promtool check metrics <"$work/metrics.txt" >"$work/promtool.txt" 2>&1 || { cat "$work/promtool.txt" >&2; fail "promtool check metrics"; }
 [[ ! -s "$work/promtool.txt" ]] || { cat "$work/promtool.txt" >&2; fail "promtool reported problems"; }
@@ -155,10 +173,25 @@ for s in json.load(sys.stdin)["items"]:
 hub get events -A -o json >"$work/events.json"
 hub get remoteistios,meshmemberships -A -o json >"$work/status.json"
 while read -r t; do
-  for f in "$work/operator.log" "$work/events.json" "$work/status.json" "$work/metrics.txt"; do
+  for f in "$work/operator.log" "$work/standby.log" "$work/events.json" "$work/status.json" "$work/metrics.txt"; do
     if grep -qF "$t" "$f"; then fail "a token appears in $(basename "$f")"; fi
   done
 done <<<"$tokens"
+
+# --- leader failover --------------------------------------------------------------------------
+step "the leader is killed (SIGKILL); the standby takes over and reconciles"
+failover_start=$(date +%s.%N)
+kill -KILL "$leader_pid"
+hub -n istio-system patch remoteistio "$c" --type merge -p '{"spec":{"sidecarInjector":{"replicaCount":3}}}' >/dev/null
+for _ in $(seq 150); do
+  [[ "$(remote 0 -n istio-system get deployment istio-sidecar-injector -o jsonpath='{.spec.replicas}')" == 3 ]] && break
+  sleep 0.2
+done
+[[ "$(remote 0 -n istio-system get deployment istio-sidecar-injector -o jsonpath='{.spec.replicas}')" == 3 ]] ||
+  fail "the standby did not take over (replicas not 3)"
+step "  the standby applied the change $(python3 -c "print(f'{$(date +%s.%N) - $failover_start:.1f}')") s after the leader died (lease 4 s)"
+curl -sf "http://127.0.0.1:$standby_metrics/metrics" | grep -q '^leader_election_master_status{name="remote-istio-operator"} 1' ||
+  fail "the standby does not report leadership"
 
 # --- delete ---------------------------------------------------------------------------------
 step "deleting the CRs removes what the operator created, and nothing else"
