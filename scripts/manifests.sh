@@ -21,6 +21,11 @@ done
 for kind in CustomResourceDefinition Deployment ServiceMonitor PrometheusRule NetworkPolicy PodDisruptionBudget; do
   grep -q "^kind: $kind$" "$out/helm.yaml" || { echo "manifests: helm output has no $kind" >&2; exit 1; }
 done
+# The Role for the mesh namespace stays there (a kustomize namespace transformer would move it).
+for f in kustomize helm; do
+  grep -A9 '^kind: Role$' "$out/$f.yaml" | grep -q '^  namespace: istio-system$' ||
+    { echo "manifests: $f renders no Role in the mesh namespace istio-system" >&2; exit 1; }
+done
 for crd in crds/istio.alibabacloud.com_*.yaml; do
   cmp -s "$crd" "helm/remote-istio-operator/crds/$(basename "$crd")" || { echo "manifests: chart CRD differs from $crd" >&2; exit 1; }
 done

@@ -337,6 +337,21 @@ runtime::ReconcileOutcome MembershipReconciler::reconcile(const runtime::Reconci
   }
   p.m->cluster = p.cluster;
 
+  // Bootstrap and credential Secrets live beside the MeshMembership, and the operator may read
+  // and write Secrets only in the mesh namespace (deploy/rbac.yaml): elsewhere it does nothing.
+  if (req.ns != deps_.options.istioNamespace &&
+      !helpers::hasFinalizer(p.live, v1beta1::kMeshMembershipFinalizer)) {
+    if (p.mm.metadata.isBeingDeleted()) return runtime::Result::done();
+    const std::string message = "MeshMembership " + req.ns + "/" + req.name +
+                                " is outside the mesh namespace: the operator serves MeshMemberships in namespace " +
+                                deps_.options.istioNamespace +
+                                " (where it keeps their bootstrap and credential Secrets); create it there";
+    p.status.clusterName = p.cluster;
+    setCond(p, condition::kReady, ConditionStatus::kFalse, reason::kInvalidSpec, message);
+    if (auto w = writeStatus(p, *deps_.hub, deps_.recorder); !w) return runtime::retryable(w.error());
+    return runtime::terminal(Error::invalid(message));
+  }
+
   if (p.mm.metadata.isBeingDeleted()) return finalize(p);
 
   if (!helpers::hasFinalizer(p.live, v1beta1::kMeshMembershipFinalizer)) {

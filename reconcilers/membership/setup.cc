@@ -18,7 +18,7 @@ Expected<runtime::ControllerPtr> setupMembershipController(manager::Manager& mgr
                                                            const MembershipControllerOptions& options) {
   auto memberships = mgr.informer({kMeshMemberships});
   if (!memberships) return fail(memberships.error().wrap("MeshMembership informer"));
-  auto secrets = mgr.informer({kube::resources::kSecrets, "", ownSecretsSelector()});
+  auto secrets = mgr.informer({kube::resources::kSecrets, options.istioNamespace, ownSecretsSelector()});
   if (!secrets) return fail(secrets.error().wrap("Secret informer"));
 
   MembershipDeps deps;

@@ -21,7 +21,7 @@ namespace rio::reconcilers::membership {
 std::string ownSecretsSelector();
 
 /// Creates the controller's informers through the manager's informer factory (MeshMemberships in
-/// every namespace; its own Secrets, label-selected), builds the controller (its Secrets map back
+/// every namespace; its own Secrets in the mesh namespace, label-selected), builds the controller (its Secrets map back
 /// to their MeshMembership through the owner annotation), adds it to the manager, and registers a
 /// ClusterRegistry change handler that queues the MeshMembership owning a changed remote object.
 /// Call before mgr.run() and before the registry's first connect(). `registry` must outlive the

@@ -71,14 +71,32 @@ if ! hub -n istio-system get pods -l istio=pilot -o name | grep -q .; then
     -p '{"status":{"phase":"Running","podIP":"10.0.7.21","podIPs":[{"ip":"10.0.7.21"}]}}' >/dev/null
 fi
 
+# The operator runs with deploy/'s least-privilege RBAC in the hub, as in a real installation: its
+# ServiceAccount's token, not the admin's (with real clusters: whatever E2E_OPERATOR_KUBECONFIG or
+# the hub kubeconfig grants).
+opns=remote-istio-operator-system
+opcfg=${E2E_OPERATOR_KUBECONFIG:-}
+if [[ -z "$opcfg" && -z "${E2E_HUB_KUBECONFIG:-}" ]]; then
+  step "the operator's ServiceAccount and RBAC from deploy/"
+  "$kubectl" kustomize deploy/ | awk 'BEGIN { RS = "\n---\n" }
+    /(^|\n)kind: (Namespace|ServiceAccount|ClusterRole|ClusterRoleBinding|Role|RoleBinding)\n/ { printf "%s\n---\n", $0 }' |
+    hub apply -f - >/dev/null
+  opcfg=$work/operator.kubeconfig
+  hub config view --raw --minify --flatten >"$opcfg"
+  "$kubectl" --kubeconfig "$opcfg" config set-credentials "$("$kubectl" --kubeconfig "$opcfg" config view -o jsonpath='{.contexts[0].context.user}')" \
+    --token="$(hub -n "$opns" create token remote-istio-operator --duration=2h)" >/dev/null
+  [[ "$("$kubectl" --kubeconfig "$opcfg" auth can-i list secrets --all-namespaces)" == no ]] || fail "the operator's RBAC allows listing Secrets everywhere"
+fi
+opcfg=${opcfg:-$hubcfg}
+
 # Two replicas with leader election, as deploy/ runs them: one leads, the other stands by.
 start_operator() {  # start_operator NAME: sets op_pid, op_metrics
   local name=$1 health
   op_metrics=$(free_port)
   health=$(free_port)
-  "$bin/remote-istio-operator" --kubeconfig "$hubcfg" --metrics-bind-address "127.0.0.1:$op_metrics" \
+  "$bin/remote-istio-operator" --kubeconfig "$opcfg" --metrics-bind-address "127.0.0.1:$op_metrics" \
     --health-probe-bind-address "127.0.0.1:$health" --log-format json --log-level debug \
-    --leader-elect --leader-election-namespace istio-system --leader-election-lease-duration 4s \
+    --leader-elect --leader-election-namespace "$opns" --leader-election-lease-duration 4s \
     --leader-election-renew-deadline 3s --leader-election-retry-period 1s >"$work/$name.log" 2>&1 &
   op_pid=$!
   pids+=("$op_pid")
@@ -89,7 +107,7 @@ step "starting two operator replicas with leader election"
 start_operator operator
 leader_pid=$op_pid metrics_port=$op_metrics
 for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$metrics_port/metrics" | grep -q '^leader_election_master_status{name="remote-istio-operator"} 1' && break
+  [[ "$(curl -sf "http://127.0.0.1:$metrics_port/metrics")" == *'leader_election_master_status{name="remote-istio-operator"} 1'* ]] && break
   sleep 0.1
 done
 start_operator standby
@@ -118,6 +136,8 @@ for c in "${remotes[@]}"; do
   hub -n istio-system wait --for=condition=Ready "remoteistio/$c" --timeout=90s >/dev/null || fail "RemoteIstio $c not Ready"
 done
 step "all Ready"
+# The RBAC the operator holds (deploy/ in the hub, what joining created in the remotes) is enough.
+if grep -h '"code":403' "$work/operator.log" "$work/standby.log" | head -3 | grep .; then fail "the operator was refused (403)"; fi
 remote 0 -n istio-system get deployment istio-sidecar-injector >/dev/null || fail "no injector in ${remotes[0]}"
 [[ "$(remote 0 get namespace default -o jsonpath='{.metadata.labels.istio-injection}')" == enabled ]] || fail "default not labelled"
 
@@ -190,7 +210,7 @@ done
 [[ "$(remote 0 -n istio-system get deployment istio-sidecar-injector -o jsonpath='{.spec.replicas}')" == 3 ]] ||
   fail "the standby did not take over (replicas not 3)"
 step "  the standby applied the change $(python3 -c "print(f'{$(date +%s.%N) - $failover_start:.1f}')") s after the leader died (lease 4 s)"
-curl -sf "http://127.0.0.1:$standby_metrics/metrics" | grep -q '^leader_election_master_status{name="remote-istio-operator"} 1' ||
+[[ "$(curl -sf "http://127.0.0.1:$standby_metrics/metrics")" == *'leader_election_master_status{name="remote-istio-operator"} 1'* ]] ||
   fail "the standby does not report leadership"
 
 # --- delete ---------------------------------------------------------------------------------

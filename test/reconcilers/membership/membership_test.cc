@@ -400,3 +400,25 @@ TEST_CASE("MeshMembership: a spec only the operator can judge invalid is reporte
   CHECK(h.condition("cn-beijing", "Ready")["message"].get<std::string>().find("spec.network.serviceCIDR") != std::string::npos);
   CHECK(h.env().remote("cn-beijing").api().stats().count("create", "serviceaccounts/token") == 0);
 }
+
+TEST_CASE("MeshMembership: one outside the mesh namespace is refused, naming the namespace, and nothing happens",
+          "[membership]") {
+  MembershipHarness h;
+  h.env().createInHub(
+      "apiVersion: istio.alibabacloud.com/v1beta1\nkind: MeshMembership\nmetadata:\n  name: cn-beijing\n"
+      "  namespace: default\nspec:\n  bootstrapSecretRef:\n    name: cn-beijing-bootstrap\n");
+  auto readyReason = [&] {
+    auto mm = h.membership("cn-beijing", "default");
+    for (const auto& c : mm->value("status", json::object()).value("conditions", json::array())) {
+      if (c.value("type", "") == "Ready") return c.value("reason", "") + ": " + c.value("message", "");
+    }
+    return std::string();
+  };
+  REQUIRE(eventually([&] { return readyReason().rfind("InvalidSpec", 0) == 0; }));
+  CHECK(readyReason().find("serves MeshMemberships in namespace istio-system") != std::string::npos);
+  CHECK(h.membership("cn-beijing", "default")->value("metadata", json::object()).value("finalizers", json::array()).empty());
+  CHECK(h.env().remote("cn-beijing").api().stats().total == 0);
+  // Deleting it needs nothing from the operator.
+  REQUIRE(h.env().hubClient()->remove(reconcilers::membership::kMeshMemberships, {"default", "cn-beijing"}));
+  CHECK(eventually([&] { return !h.membership("cn-beijing", "default"); }));
+}
