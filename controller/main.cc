@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   }
   if (commandLine->help) {
     std::fputs(manager::usage().c_str(), stdout);
+    std::fputs("\nCommands (also as the kubectl plugin kubectl-remoteistio; COMMAND --help for each):\n"
+               "  join, generate-kubeconfig, create-secret, check\n",
+               stdout);
     return 0;
   }
   if (commandLine->version) {
