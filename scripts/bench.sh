@@ -24,6 +24,7 @@ command -v python3 >/dev/null || { echo "bench.sh: python3 is needed to render B
 declare -A titles=(
   [testenv]="kube-testenv"
   [runtime]="Controller runtime"
+  [membership]="MeshMembership: joining N remote clusters"
 )
 
 names=("$@")

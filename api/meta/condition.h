@@ -40,6 +40,18 @@ struct Condition {
 
   static const FieldTable<Condition>& fields();
   bool operator==(const Condition&) const = default;
+
+  /// A condition to pass to setCondition() (its lastTransitionTime is set there).
+  static Condition make(std::string_view type, ConditionStatus status, std::string_view reason,
+                        std::string message, int64_t observedGeneration) {
+    Condition c;
+    c.type = std::string(type);
+    c.status = status;
+    c.reason = std::string(reason);
+    c.message = std::move(message);
+    c.observedGeneration = observedGeneration;
+    return c;
+  }
 };
 
 /// Sets `condition` in `conditions` (keyed by type), as apimachinery's meta.SetStatusCondition:

@@ -48,6 +48,7 @@ struct MembershipReconciler::Member {
   std::int64_t nodesGeneration = -1;
   std::string serviceCidr;
   std::int64_t serviceCidrGeneration = -1;
+  SteadyTime latencyAt{};  // when status.probeLatency last changed
   // Why the bootstrap credentials are needed although the operator has its own (its token was
   // rejected, or RBAC joining created was removed); empty when they are not.
   std::string forceBootstrap;
@@ -55,6 +56,11 @@ struct MembershipReconciler::Member {
   // pass runs, and a stale copy must not cause a second round of minting.
   cache::ObjectPtr credsWritten;
   cache::ObjectPtr remoteSecretWritten;
+  // The status last written and the resourceVersion it was written over: while the cache still
+  // shows that version, the pass starts from what was written (no second write, no repeated
+  // transition Events).
+  nlohmann::json statusWritten;
+  std::string statusWrittenOver;
 };
 
 // One reconcile's working set.
@@ -82,17 +88,6 @@ namespace {
 constexpr milliseconds kMinRequeue{500};
 constexpr seconds kTtlTolerance{60};  // timestamps are stored with second precision
 
-meta::Condition makeCondition(std::string_view type, ConditionStatus status, std::string_view why,
-                              std::string message, std::int64_t generation) {
-  meta::Condition c;
-  c.type = std::string(type);
-  c.status = status;
-  c.reason = std::string(why);
-  c.message = std::move(message);
-  c.observedGeneration = generation;
-  return c;
-}
-
 // The reason a failed remote request is reported with.
 std::string_view reasonFor(const Error& e) {
   if (e.isUnauthorized()) return reason::kUnauthorized;
@@ -104,13 +99,14 @@ std::string_view reasonFor(const Error& e) {
 // True when a failure means the server did not answer usefully (worth a retry on the probe cadence).
 bool noAnswer(const Error& e) { return e.kind() != ErrorKind::kApi || e.isServerError() || e.isTooManyRequests(); }
 
-// Latency rounded to a coarse bucket, kept while the new value stays within a factor of two of
-// the recorded one, so a converged member's status does not change with network jitter.
+// Latency rounded to a coarse bucket, kept while the new value stays within a factor of four of
+// the recorded one, so a converged member's status does not change with network jitter or a busy
+// operator (each change is a status write; the exact figure is the probe-duration metric).
 std::string roundedLatency(const std::string& previous, milliseconds latency) {
   static constexpr int kBuckets[] = {10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
   if (auto old = meta::parseDuration(previous)) {
     auto oldMs = duration_cast<milliseconds>(*old).count();
-    if (oldMs > 0 && latency.count() <= oldMs * 2 && latency.count() * 2 >= oldMs / 2) return previous;
+    if (oldMs > 0 && latency.count() <= oldMs * 4 && latency.count() * 4 >= oldMs) return previous;
   }
   int bucket = kBuckets[std::size(kBuckets) - 1];
   for (int b : kBuckets) {
@@ -239,7 +235,7 @@ namespace {
 using Pass = MembershipReconciler::Pass;
 
 void setCond(Pass& p, std::string_view type, ConditionStatus status, std::string_view why, std::string message) {
-  meta::setCondition(p.status.conditions, makeCondition(type, status, why, std::move(message), p.generation), p.now);
+  meta::setCondition(p.status.conditions, meta::Condition::make(type, status, why, std::move(message), p.generation), p.now);
 }
 
 // Sets a condition only when the object has none of that type yet (so an earlier, more precise
@@ -295,6 +291,10 @@ Expected<bool> writeStatus(Pass& p, kube::Client& hub, const events::EventRecord
   }
   if (!wrote) return wrote;
   transitionEvents(p, recorder);
+  if (*wrote && p.m) {
+    p.m->statusWritten = status;
+    p.m->statusWrittenOver = p.live.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
+  }
   if (*wrote) {
     p.live["status"] = status;  // later writes in this pass compare against what was sent
     p.before = p.status.conditions;
@@ -315,7 +315,12 @@ runtime::ReconcileOutcome MembershipReconciler::reconcile(const runtime::Reconci
   }
   Pass p(ctx, req);
   p.key = req.toString();
+  p.m = member(p.key);
   p.live = *cached;
+  if (!p.m->statusWrittenOver.empty() &&
+      p.live.value("metadata", nlohmann::json::object()).value("resourceVersion", "") == p.m->statusWrittenOver) {
+    p.live["status"] = p.m->statusWritten;  // the cache has not seen the last status write yet
+  }
   auto decoded = v1beta1::decodeMeshMembership(p.live);
   p.mm = std::move(decoded.object);
   p.generation = p.mm.metadata.generation;
@@ -327,7 +332,6 @@ runtime::ReconcileOutcome MembershipReconciler::reconcile(const runtime::Reconci
   p.wasReady = meta::isConditionTrue(p.before, condition::kReady);
   p.now = clock_->wallNow();
   p.log = ctx.logger().with({{"cluster", p.cluster}});
-  p.m = member(p.key);
   if (!p.m->cluster.empty() && p.m->cluster != p.cluster) {
     // spec.clusterName changed: the old connection and series belong to a name no longer used.
     deps_.registry->disconnect(p.m->cluster);
@@ -547,7 +551,14 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   setCond(p, condition::kReachable, ConditionStatus::kTrue, reason::kReconciled,
           "the API server of cluster " + p.cluster + " answers");
   p.status.kubernetesVersion = outcome->version.gitVersion;
-  p.status.probeLatency = roundedLatency(p.mm.status.probeLatency, outcome->latency);
+  // A coarse figure, changed at most once per full-probe interval: each change is a status write
+  // (the exact latency is the remote_istio_cluster_probe_duration_seconds metric).
+  if (auto latency = roundedLatency(p.mm.status.probeLatency, outcome->latency); latency != p.mm.status.probeLatency) {
+    if (p.mm.status.probeLatency.empty() || m.latencyAt == SteadyTime{} || clock_->now() - m.latencyAt >= o.fullProbeInterval) {
+      p.status.probeLatency = latency;
+      m.latencyAt = clock_->now();
+    }
+  }
   p.status.clockSkew = roundedSkew(p.mm.status.clockSkew, outcome->clockSkew);
 
   // A failed request to a live remote: condition on `type` and Ready, re-checked on the probe

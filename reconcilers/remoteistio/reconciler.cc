@@ -49,24 +49,13 @@ bool isFailureReason(std::string_view r) {
   return false;
 }
 
-meta::Condition makeCondition(std::string_view type, meta::ConditionStatus status,
-                              std::string_view why, std::string message, int64_t generation) {
-  meta::Condition c;
-  c.type = std::string(type);
-  c.status = status;
-  c.reason = std::string(why);
-  c.message = std::move(message);
-  c.observedGeneration = generation;
-  return c;
-}
-
 meta::Condition trueCondition(std::string_view type, std::string_view why, std::string message,
                               int64_t gen) {
-  return makeCondition(type, meta::ConditionStatus::kTrue, why, std::move(message), gen);
+  return meta::Condition::make(type, meta::ConditionStatus::kTrue, why, std::move(message), gen);
 }
 meta::Condition falseCondition(std::string_view type, std::string_view why, std::string message,
                                int64_t gen) {
-  return makeCondition(type, meta::ConditionStatus::kFalse, why, std::move(message), gen);
+  return meta::Condition::make(type, meta::ConditionStatus::kFalse, why, std::move(message), gen);
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
@@ -261,7 +250,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
   // Not connected (no credentials, membership not ready, prerequisites failed): nothing applied.
   auto notConnected = [&](std::string_view why, const std::string& message,
                           std::string_view phaseName, bool unknown = false) {
-    auto connected = unknown ? makeCondition(condition::kConnected, meta::ConditionStatus::kUnknown,
+    auto connected = unknown ? meta::Condition::make(condition::kConnected, meta::ConditionStatus::kUnknown,
                                              why, message, gen)
                              : falseCondition(condition::kConnected, why, message, gen);
     meta::setCondition(status.conditions, connected, now);

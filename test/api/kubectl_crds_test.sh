@@ -10,42 +10,9 @@ set -euo pipefail
 TESTENV=${1:?usage: kubectl_crds_test.sh KUBE_TESTENV SOURCE_DIR [KUBECTL]}
 SRC=${2:?usage: kubectl_crds_test.sh KUBE_TESTENV SOURCE_DIR [KUBECTL]}
 KUBECTL=${3:-kubectl}
-WORK=$(mktemp -d)
-PID=
-cleanup() {
-  if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then kill -KILL "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 20 "$WORK/testenv.log" >&2 || true
-  exit 1
-}
-k() { "$KUBECTL" --kubeconfig "$WORK/hub.kubeconfig" "$@"; }
-expect() {  # expect "description" "wanted substring" command...
-  local what=$1 want=$2
-  shift 2
-  local out
-  out=$("$@" 2>&1) || fail "$what: command failed: $out"
-  [[ "$out" == *"$want"* ]] || fail "$what: wanted '$want' in: $out"
-}
-refused() {  # refused "description" "wanted substring in the error" command...
-  local what=$1 want=$2
-  shift 2
-  local out
-  if out=$("$@" 2>&1); then fail "$what: accepted: $out"; fi
-  [[ "$out" == *"$want"* ]] || fail "$what: wanted '$want' in: $out"
-}
-
-"$TESTENV" --clusters hub --dir "$WORK" --log-level warn >"$WORK/testenv.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 150); do
-  [[ -f "$WORK/hub.kubeconfig" ]] && k version >/dev/null 2>&1 && break
-  kill -0 "$PID" 2>/dev/null || fail "kube-testenv exited early"
-  sleep 0.1
-done
+# shellcheck source=../support/testenv_script.sh
+source "$(dirname "$0")/../support/testenv_script.sh"
+start_testenv hub
 
 expect "CRDs apply" "created" k apply -f "$SRC/crds/istio.alibabacloud.com_remoteistios.yaml" \
   -f "$SRC/crds/istio.alibabacloud.com_meshmemberships.yaml"
@@ -72,7 +39,5 @@ refused "network mode enum" "spec.network.mode" \
   k -n istio-system patch meshmembership cn-beijing --type merge -p '{"spec":{"network":{"mode":"Tunnel"}}}'
 
 expect "delete" "deleted" k -n istio-system delete remoteistios,meshmemberships --all
-kill -TERM "$PID"
-wait "$PID" || fail "kube-testenv did not exit cleanly"
-PID=
+stop_testenv
 echo "ok: CRDs and samples work with kubectl"

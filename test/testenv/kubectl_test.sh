@@ -10,36 +10,9 @@ set -euo pipefail
 
 TESTENV=${1:?usage: kubectl_test.sh KUBE_TESTENV [KUBECTL]}
 KUBECTL=${2:-kubectl}
-WORK=$(mktemp -d)
-PID=
-cleanup() {
-  if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then kill -KILL "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- kube-testenv output (last lines)" >&2
-  tail -n 20 "$WORK/testenv.log" >&2 || true
-  exit 1
-}
-k() { "$KUBECTL" --kubeconfig "$WORK/hub.kubeconfig" "$@"; }
-expect() {  # expect "description" "wanted substring" command...
-  local what=$1 want=$2
-  shift 2
-  local out
-  out=$("$@" 2>&1) || fail "$what: command failed: $out"
-  [[ "$out" == *"$want"* ]] || fail "$what: wanted '$want' in: $out"
-}
-
-"$TESTENV" --clusters hub,beijing --dir "$WORK" --log-level warn >"$WORK/testenv.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 150); do
-  [[ -f "$WORK/hub.kubeconfig" && -f "$WORK/beijing.kubeconfig" ]] && k version >/dev/null 2>&1 && break
-  kill -0 "$PID" 2>/dev/null || fail "kube-testenv exited early"
-  sleep 0.1
-done
+# shellcheck source=../support/testenv_script.sh
+source "$(dirname "$0")/../support/testenv_script.sh"
+start_testenv hub,beijing
 expect "server version" "Server Version: v1.32.13" k version
 
 cat >"$WORK/crd.yaml" <<'EOF'
