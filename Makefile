@@ -6,6 +6,9 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 ARGS ?=
 
+# kubectl and helm fetched by scripts/install-helm.sh (when the machine has none) live here.
+export PATH := $(CURDIR)/tools/bin:$(PATH)
+
 CMAKE_CONFIGURE = cmake -S . -B $(1) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(2) >/dev/null
 
 .PHONY: help deps build test demo bench bench-testenv manifests docker-build test-asan test-tsan fuzz lint format clean
@@ -15,6 +18,7 @@ help: ## Show this help
 
 deps: ## Install build and test dependencies (Debian packages; no-op when present)
 	@scripts/install-deps.sh
+	@command -v kubectl >/dev/null || scripts/install-helm.sh
 
 build: deps ## Build the operator, kube-testenv and the tests
 	@$(call CMAKE_CONFIGURE,$(BUILD_DIR),)
