@@ -1,7 +1,7 @@
 // Kubernetes timestamps on the wire: metav1.Time ("2026-11-25T18:54:44Z", seconds) and
 // metav1.MicroTime ("2026-11-25T18:54:44.123456Z", microseconds, as Lease renewTime and Event
-// eventTime carry them). (api/meta/time.h on wip/api has formatTime/parseTime for metav1.Time;
-// this file adds MicroTime and is what controller/ uses until that lands.)
+// eventTime carry them). api/meta/time.h formats and parses metav1.Time for the API types; the
+// two could become one (they were written in parallel; both follow the API server's rules).
 #pragma once
 
 #include <string>
