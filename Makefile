@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/tools/bin:$(PATH)
 
 CMAKE_CONFIGURE = cmake -S . -B $(1) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(2) >/dev/null
 
-.PHONY: help deps build test demo bench bench-testenv manifests docker-build test-asan test-tsan fuzz lint format clean
+.PHONY: help deps build test demo bench bench-testenv manifests docker-build test-asan test-tsan fuzz format clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,8 +56,10 @@ test-tsan: deps ## Runtime and reconciler tests under ThreadSanitizer
 	@TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --no-tests=error --output-on-failure \
 	  -j $(JOBS) -L 'controller|reconcilers' $(CTEST_ARGS)
 
-lint: build ## clang-tidy over the sources, clang-format check
-	@scripts/lint.sh
+fuzz: deps ## libFuzzer (clang, ASan + UBSan): each target of test/fuzz for FUZZ_SECONDS (default 60)
+	@CC=clang-14 CXX=clang++-14 $(call CMAKE_CONFIGURE,build-fuzz,-DRIO_FUZZ=ON -DRIO_SANITIZE='address;undefined' -DRIO_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60))
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz-targets
+	@ctest --test-dir build-fuzz --no-tests=error --output-on-failure -j $(JOBS) -L fuzz
 
 format: ## Reformat the sources with clang-format
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

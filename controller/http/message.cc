@@ -66,6 +66,32 @@ std::string urlDecode(std::string_view value) {
   return out;
 }
 
+RequestTarget parseRequestTarget(std::string_view target) {
+  RequestTarget out;
+  const auto q = target.find('?');
+  // The path: like urlDecode, but '+' stays '+' (it means a space only in query strings).
+  std::string_view path = target.substr(0, q);
+  out.path.reserve(path.size());
+  for (auto plus = path.find('+'); plus != std::string_view::npos; plus = path.find('+')) {
+    out.path += urlDecode(path.substr(0, plus));
+    out.path += '+';
+    path.remove_prefix(plus + 1);
+  }
+  out.path += urlDecode(path);
+  if (q == std::string_view::npos) return out;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (part.empty()) continue;
+    const auto eq = part.find('=');
+    out.query.emplace(urlDecode(part.substr(0, eq)),
+                      eq == std::string_view::npos ? std::string() : urlDecode(part.substr(eq + 1)));
+  }
+  return out;
+}
+
 }  // namespace rio::http
 
 namespace rio::http {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,5 +53,14 @@ std::optional<std::chrono::system_clock::time_point> parseHttpDate(std::string_v
 std::string urlEncode(std::string_view value);
 /// Decodes %XX and '+' (as space). Invalid escapes are kept literally.
 std::string urlDecode(std::string_view value);
+
+/// A request target ("/api/v1/namespaces/a%2Fb/pods?labelSelector=app%3Dx&watch") as a server
+/// reads it: the percent-decoded path, where '+' stays '+', and the decoded query parameters,
+/// where '+' is a space. Empty parameters ("&&") are skipped. Never throws.
+struct RequestTarget {
+  std::string path;
+  std::multimap<std::string, std::string> query;
+};
+RequestTarget parseRequestTarget(std::string_view target);
 
 }  // namespace rio::http

@@ -68,39 +68,6 @@ struct ServerCore {
   }
 };
 
-std::string percentDecodePath(std::string_view in) {
-  // Like urlDecode but '+' stays '+' (it means space only in query strings).
-  std::string out;
-  out.reserve(in.size());
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += urlDecode(in.substr(start, i - start));
-      out += '+';
-      start = i + 1;
-    }
-  }
-  out += urlDecode(in.substr(start));
-  return out;
-}
-
-std::multimap<std::string, std::string> parseQuery(std::string_view query) {
-  std::multimap<std::string, std::string> out;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty()) continue;
-    auto eq = part.find('=');
-    if (eq == std::string_view::npos) {
-      out.emplace(urlDecode(part), std::string());
-    } else {
-      out.emplace(urlDecode(part.substr(0, eq)), urlDecode(part.substr(eq + 1)));
-    }
-  }
-  return out;
-}
-
 bool safeHeaderText(std::string_view s) {
   return s.find_first_of("\r\n") == std::string_view::npos;
 }
@@ -554,10 +521,9 @@ void Session::dispatch(bhttp::request_header<> header, std::string body, bool to
   ServerRequest req;
   req.method = std::string(header.method_string());
   req.target = std::string(header.target());
-  std::string_view target = header.target();
-  auto q = target.find('?');
-  req.path = percentDecodePath(target.substr(0, q));
-  if (q != std::string_view::npos) req.query = parseQuery(target.substr(q + 1));
+  auto target = parseRequestTarget(header.target());
+  req.path = std::move(target.path);
+  req.query = std::move(target.query);
   req.headers.reserve(16);
   for (const auto& f : header)
     req.headers.push_back({std::string(f.name_string()), std::string(f.value())});

@@ -23,6 +23,21 @@ TEST_CASE("http: query values survive an encode/decode round trip", "[http]") {
   CHECK(http::urlDecode("%zz%4") == "%zz%4");
 }
 
+TEST_CASE("http: a request target splits into a decoded path and query as a server reads it",
+          "[http]") {
+  auto t = http::parseRequestTarget(
+      "/api/v1/namespaces/a%2Db/pods/x+y?labelSelector=app%3Dweb+x&&watch&limit=5&limit=6");
+  CHECK(t.path == "/api/v1/namespaces/a-b/pods/x+y");  // '+' is a space only in the query
+  CHECK(t.query.size() == 4);
+  CHECK(t.query.find("labelSelector")->second == "app=web x");
+  CHECK(t.query.find("watch")->second.empty());
+  CHECK(t.query.count("limit") == 2);
+  CHECK(http::parseRequestTarget("/healthz").query.empty());
+  CHECK(http::parseRequestTarget("").path.empty());
+  CHECK(http::parseRequestTarget("/?").query.empty());
+  CHECK(http::parseRequestTarget("/?=v").query.find("")->second == "v");
+}
+
 TEST_CASE("http: IMF-fixdate dates is written and read back, other forms are refused", "[http]") {
   using namespace std::chrono;
   const sys_seconds t = sys_days{year{1994} / November / 6} + hours{8} + minutes{49} + seconds{37};

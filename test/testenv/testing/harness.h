@@ -41,25 +41,9 @@ inline http::ServerRequest makeRequest(const std::string& method, const std::str
   http::ServerRequest req;
   req.method = method;
   req.target = target;
-  auto q = target.find('?');
-  req.path = http::urlDecode(target.substr(0, q));
-  if (q != std::string::npos) {
-    std::string query = target.substr(q + 1);
-    std::size_t start = 0;
-    while (start <= query.size()) {
-      auto amp = query.find('&', start);
-      std::string kv =
-          query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-      if (!kv.empty()) {
-        auto eq = kv.find('=');
-        req.query.emplace(
-            http::urlDecode(kv.substr(0, eq)),
-            eq == std::string::npos ? std::string() : http::urlDecode(kv.substr(eq + 1)));
-      }
-      if (amp == std::string::npos) break;
-      start = amp + 1;
-    }
-  }
+  auto parsed = http::parseRequestTarget(target);
+  req.path = std::move(parsed.path);
+  req.query = std::move(parsed.query);
   req.headers = std::move(headers);
   req.body = body;
   req.remoteAddress = "127.0.0.1:40000";
