@@ -547,6 +547,7 @@ FieldSpec<S> field(const std::string& name, M S::*member, FieldOptions options =
   const bool emitEmpty = options.required || options.alwaysEmit;
   f.encode = [member, name, emitEmpty](const S& s, nlohmann::json& out) {
     if constexpr (Traits::kOptional) {
+      (void)emitEmpty;  // an unset optional is never emitted
       if (s.*member) out[name] = Codec<Inner>::encode(*(s.*member));
     } else {
       if (emitEmpty || !Codec<Inner>::isEmpty(s.*member))

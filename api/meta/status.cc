@@ -1,5 +1,7 @@
 #include "api/meta/status.h"
 
+#include <cstdint>
+
 namespace rio::meta {
 namespace {
 
@@ -15,7 +17,12 @@ std::optional<Status> Status::fromJson(const nlohmann::json& j) {
   if (!j.is_object()) return std::nullopt;
   if (stringField(j, "kind") != "Status") return std::nullopt;
   Status s;
-  if (auto it = j.find("code"); it != j.end() && it->is_number_integer()) s.code = it->get<int>();
+  // Numbers are taken only where they make sense: a code that is not an HTTP status, or a
+  // negative or absurd Retry-After, is treated as absent rather than narrowed into something else.
+  if (auto it = j.find("code"); it != j.end() && it->is_number_integer()) {
+    const auto code = it->get<std::int64_t>();
+    if (code >= 100 && code <= 599) s.code = static_cast<int>(code);
+  }
   s.status = stringField(j, "status");
   s.reason = stringField(j, "reason");
   s.message = stringField(j, "message");
@@ -24,7 +31,8 @@ std::optional<Status> Status::fromJson(const nlohmann::json& j) {
     s.detailsGroup = stringField(*d, "group");
     s.detailsKind = stringField(*d, "kind");
     if (auto r = d->find("retryAfterSeconds"); r != d->end() && r->is_number_integer()) {
-      s.retryAfterSeconds = r->get<int>();
+      const auto seconds = r->get<std::int64_t>();
+      if (seconds >= 0 && seconds <= 24 * 3600) s.retryAfterSeconds = static_cast<int>(seconds);
     }
     if (auto c = d->find("causes"); c != d->end() && c->is_array()) {
       for (const auto& cause : *c) {

@@ -81,6 +81,9 @@ Expected<Time> parseTime(std::string_view s) {
                            day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return fail(badTime(s, "no such date"));
   if (h > 23 || mi > 59 || sec > 59) return fail(badTime(s, "time of day out of range"));
+  // The wall clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. A time outside it
+  // could not be compared with now() or formatted (found by test/fuzz/custom_resource).
+  if (y < 1678 || y > 2261) return fail(badTime(s, "year outside 1678..2261"));
   return Time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} - minutes{offsetMinutes};
 }
 

@@ -21,7 +21,8 @@ std::string formatTime(std::chrono::system_clock::time_point t);
 
 /// Parses an RFC 3339 timestamp the way metav1.Time accepts it: "2026-11-25T18:54:44Z",
 /// fractional seconds ("...44.123Z", truncated) and numeric offsets ("...44+08:00", converted to
-/// UTC). Errors (kind kDecode) for anything else, with the input quoted in the message (the
+/// UTC), with a year from 1678 to 2261 (what system_clock can hold). Errors (kind kDecode) for
+/// anything else, with the input quoted in the message (the
 /// input is never a secret: it comes from a timestamp field). Never throws.
 Expected<Time> parseTime(std::string_view text);
 

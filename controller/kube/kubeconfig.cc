@@ -12,6 +12,8 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
+
 #include "controller/core/base64.h"
 #include "controller/core/logging.h"
 
@@ -23,7 +25,14 @@ namespace {
 // Kubeconfigs are a few KiB; this only stops a path to a device or a huge file from being slurped.
 constexpr std::size_t kMaxFileBytes = 16u << 20;
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Values quoted in messages come from untrusted documents: escaped as JSON strings (control bytes
+// and invalid UTF-8 made visible) and cut at 128 bytes, so a message stays one readable line.
+std::string quote(std::string_view s) {
+  constexpr std::size_t kMaxShown = 128;
+  std::string shown(s.substr(0, kMaxShown));
+  if (s.size() > kMaxShown) shown += "...";
+  return nlohmann::json(shown).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::string joinNames(const std::vector<std::string>& names) {
   std::string out;

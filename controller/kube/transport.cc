@@ -530,7 +530,7 @@ class TransportImpl final : public Transport {
     auto [call, pooled] = prepare(request, Call::Mode::kRoundTrip);
     auto result = call->future();
     asio::post(call->executor(),
-               [call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
+               [call = call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
     // The call's own deadline answers in time; this bound only matters if the I/O runtime stops
     // underneath us and the call never runs.
     for (;;) {
@@ -554,7 +554,7 @@ class TransportImpl final : public Transport {
     call->setCallbacks(std::move(callbacks));
     auto handle = std::make_shared<StreamHandle>(call, call->executor());
     asio::post(call->executor(),
-               [call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
+               [call = call, c = std::move(pooled)]() mutable { call->begin(std::move(c)); });
     return handle;
   }
 

@@ -31,7 +31,8 @@ class WatchDecoder {
   static constexpr std::size_t kMaxEventBytes = 16 * 1024 * 1024;
 
   /// Feeds more bytes; returns the events completed by them, in order. After an error the decoder
-  /// stays failed.
+  /// stays failed, and the events completed earlier in the same bytes are not returned (the watch
+  /// ends on the error and the relist that follows recovers them).
   Expected<std::vector<WatchEvent>> feed(std::string_view bytes);
   /// True when bytes of an unfinished event are buffered.
   bool hasPartial() const;

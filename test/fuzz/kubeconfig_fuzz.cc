@@ -1,8 +1,10 @@
 // Fuzz target: kubeconfig documents as they arrive in Secrets (untrusted). The restricted loader
 // must never crash or throw, never accept a document that points at files or runs commands, and
-// never put a credential it read into an error message or a RestConfig's describe().
+// never put a credential the document holds into an error message or a RestConfig's describe().
 #include <string>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "controller/kube/kubeconfig.h"
 #include "controller/kube/transport.h"
@@ -10,18 +12,46 @@
 
 namespace {
 
-// Values of `token:`, `password:` and `client-key-data:` keys as written in the input, long
-// enough that finding one in a message cannot be a coincidence.
+// Every scalar of a YAML tree, keys included, except the credential fields.
+void otherScalars(const YAML::Node& node, std::vector<std::string>& out, int depth = 0) {
+  if (depth > 64) return;
+  if (node.IsScalar()) {
+    out.push_back(node.Scalar());
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) otherScalars(item, out, depth + 1);
+  } else if (node.IsMap()) {
+    for (const auto& kv : node) {
+      const auto key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+      if (key == "token" || key == "password" || key == "client-key-data") continue;
+      otherScalars(kv.first, out, depth + 1);
+      otherScalars(kv.second, out, depth + 1);
+    }
+  }
+}
+
+// The credentials the document holds: users[].user.{token,password,client-key-data} of at least
+// 8 bytes, read with yaml-cpp independently of the loader under test. A value that also stands
+// inside another field (a server URL that swallowed the rest of the document, say) is left out:
+// quoting that field is not a leak.
 std::vector<std::string> secretValues(std::string_view text) {
   std::vector<std::string> out;
-  for (std::string_view key : {"token:", "password:", "client-key-data:"}) {
-    for (auto pos = text.find(key); pos != std::string_view::npos; pos = text.find(key, pos + 1)) {
-      auto start = text.find_first_not_of(" \t\"'", pos + key.size());
-      if (start == std::string_view::npos) break;
-      auto end = text.find_first_of(" \t\r\n\"',}", start);
-      std::string value(text.substr(start, end == std::string_view::npos ? end : end - start));
-      if (value.size() >= 12) out.push_back(std::move(value));
+  try {
+    const YAML::Node doc = YAML::Load(std::string(text));
+    if (!doc.IsMap() || !doc["users"] || !doc["users"].IsSequence()) return out;
+    std::vector<std::string> others;
+    otherScalars(doc, others);
+    for (const auto& entry : doc["users"]) {
+      if (!entry.IsMap() || !entry["user"] || !entry["user"].IsMap()) continue;
+      for (const char* key : {"token", "password", "client-key-data"}) {
+        const auto value = entry["user"][key];
+        if (!value || !value.IsScalar() || value.Scalar().size() < 8) continue;
+        bool elsewhere = false;
+        for (const auto& o : others) elsewhere = elsewhere || o.find(value.Scalar()) != std::string::npos;
+        if (!elsewhere) out.push_back(value.Scalar());
+      }
     }
+  } catch (const std::exception&) {
+    // Not YAML (or too deep): the loader must refuse it, and there is nothing to look for.
   }
   return out;
 }

@@ -39,9 +39,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto whole = decodeInPieces(body, body.size() + 1);
   const auto pieces = decodeInPieces(body, piece);
-  // Events decoded before an error are delivered either way, so only compare up to the error.
   RIO_FUZZ_CHECK(whole.failed == pieces.failed, body);
-  RIO_FUZZ_CHECK(whole.events.size() == pieces.events.size(), body);
+  // A feed that fails returns none of the events completed in its chunk (the watch then ends and
+  // the informer relists, which recovers them), so when the stream is bad, smaller pieces may
+  // deliver more of the events before the bad one: the whole-body events are then a prefix.
+  if (whole.failed) {
+    RIO_FUZZ_CHECK(whole.events.size() <= pieces.events.size(), body);
+  } else {
+    RIO_FUZZ_CHECK(whole.events.size() == pieces.events.size(), body);
+  }
   for (std::size_t i = 0; i < whole.events.size(); ++i) {
     RIO_FUZZ_CHECK(whole.events[i].type == pieces.events[i].type, body);
     RIO_FUZZ_CHECK(whole.events[i].object == pieces.events[i].object, body);

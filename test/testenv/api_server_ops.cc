@@ -1240,7 +1240,8 @@ void ApiServer::Impl::doDeleteCollection(Ctx& ctx) {
         if (type.namespaced && !ctx.info.ns.empty() && metaString(*obj, "namespace") != ctx.info.ns)
           continue;
         if (!labels->matches(labelsOf(*obj))) continue;
-        if (!fields->matches([&](const std::string& f) { return fieldValue(type, *obj, f); }))
+        const auto& object = *obj;  // clang 14 cannot capture a structured binding
+        if (!fields->matches([&](const std::string& f) { return fieldValue(type, object, f); }))
           continue;
         victims.push_back({key, obj});
       }

@@ -44,6 +44,28 @@ TEST_CASE("Status: documents that are not a Status are refused", "[api][status]"
   CHECK_FALSE(meta::Status::parse("[1,2]"));
 }
 
+TEST_CASE("Status: a code that is not an HTTP status or an absurd Retry-After counts as absent",
+          "[api][status]") {
+  auto parsed = [](const std::string& code, const std::string& retry) {
+    return meta::Status::parse(R"({"kind":"Status","status":"Failure","code":)" + code +
+                               R"(,"details":{"retryAfterSeconds":)" + retry + "}}");
+  };
+  auto normal = parsed("429", "3");
+  REQUIRE(normal);
+  CHECK(normal->code == 429);
+  CHECK(normal->retryAfterSeconds == 3);
+  // 2^32 + 404 once narrowed to 404; a negative delay would mean "retry at once, forever".
+  for (const auto& [code, retry] : std::vector<std::pair<std::string, std::string>>{
+           {"4294967700", "-1"}, {"844", "86401"}, {"-404", "99999999999"}}) {
+    auto s = parsed(code, retry);
+    REQUIRE(s);
+    CHECK(s->code == 0);
+    CHECK_FALSE(s->retryAfterSeconds);
+  }
+  // Error::fromHttp then uses the HTTP status of the answer.
+  CHECK(rio::Error::fromHttp(503, R"({"kind":"Status","code":844})").code() == 503);
+}
+
 TEST_CASE("Error: a bare HTTP code without a Status body gets the server's usual reason", "[api][error]") {
   Error e = Error::fromHttp(503, "Service Unavailable");
   CHECK(e.isServerError());

@@ -49,6 +49,19 @@ TEST_CASE("Time: rejects malformed timestamps with a decode error naming the inp
       std::string::npos);
 }
 
+TEST_CASE("Time: years the wall clock cannot hold are refused, not wrapped around", "[api][time]") {
+  // A status written with lastTransitionTime in year 5207 once overflowed when formatted.
+  CHECK(meta::parseTime("1678-01-01T00:00:00Z"));
+  CHECK(meta::parseTime("2261-12-31T23:59:59Z"));
+  for (const char* far : {"1677-12-31T23:59:59Z", "2262-01-01T00:00:00Z", "5207-11-25T10:00:00Z",
+                          "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"}) {
+    INFO(far);
+    auto t = meta::parseTime(far);
+    REQUIRE_FALSE(t);
+    CHECK(t.error().message().find("year outside 1678..2261") != std::string::npos);
+  }
+}
+
 TEST_CASE("Time: leap days are dates, February 29 of a common year is not", "[api][time]") {
   CHECK(meta::parseTime("2024-02-29T00:00:00Z"));
   CHECK_FALSE(meta::parseTime("2026-02-29T00:00:00Z"));
