@@ -268,8 +268,8 @@ Expected<FaultConfig> FaultConfig::fromJson(const nlohmann::json& j) {
         r.verb = e.value("verb", "");
         r.resource = e.value("resource", "");
         r.retryAfterSeconds = e.value("retryAfterSeconds", 1);
-        if (r.code != 429 && r.code != 500 && r.code != 503) {
-          return fail(Error::invalid("error code must be 429, 500 or 503"));
+        if (r.code != 409 && r.code != 429 && r.code != 500 && r.code != 503) {
+          return fail(Error::invalid("error code must be 409, 429, 500 or 503"));
         }
         if (r.rate < 0 || r.rate > 1) return fail(Error::invalid("rate must be within [0, 1]"));
         f.errors.push_back(r);
@@ -406,6 +406,7 @@ std::optional<ApiError> ApiServer::Impl::injectedError(const RequestInfo& info) 
     if (!rule.resource.empty() && rule.resource != resource) continue;
     double roll = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
     if (roll >= rule.rate) continue;
+    if (rule.code == 409) return errors::staleConflict(info.group, info.resource, info.name);
     if (rule.code == 429) return errors::tooManyRequests(rule.retryAfterSeconds);
     if (rule.code == 500) return errors::internal("injected fault");
     ApiError e = errors::serviceUnavailable("the server is currently unable to handle the request");
@@ -508,6 +509,18 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
       }
       dispatchAdmin(ctx);
       return;
+    }
+    if (opts.dropIf) {
+      RequestRecord record;
+      record.method = ctx.req.method;
+      record.target = ctx.req.target;
+      record.user = ctx.user.name;
+      record.verb = ctx.info.verb;
+      record.resource = ctx.info.accountingResource();
+      if (opts.dropIf(record)) {
+        ctx.ex->abort();
+        return;
+      }
     }
     if (auto injected = injectedError(ctx.info)) {
       respondError(ctx.ex, *injected);
