@@ -126,7 +126,7 @@ TEST_CASE(
       },
       kConverge));
   CHECK(reason == "Unreachable");
-  CHECK(w.hasEvent("cn-beijing", "Unreachable"));
+  CHECK(eventually([&] { return w.hasEvent("cn-beijing", "Unreachable"); }, kConverge));
   REQUIRE(beijing.start());
   checkConverged(w, kBeijing, before, reference);
   checkStillFollows(w, "cn-beijing");
@@ -195,7 +195,9 @@ TEST_CASE(
     c->api().setErrorRules({rule(429, 1.0)});
   }
   {
-    OperatorProcess op(w.env());
+    ProcessOptions o;
+    o.waitForStart = false;  // it cannot start while every request is refused
+    OperatorProcess op(w.env(), o);
     std::this_thread::sleep_for(4s);
     std::uint64_t throttled = 0;
     for (auto* c : w.env().env().clusters()) {

@@ -450,6 +450,7 @@ void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exch
       ctx->user.name = "system:admin";
       ctx->user.groups = {"system:masters", "system:authenticated"};
       ctx->admin = true;
+      ctx->internal = true;
       process(ctx);
       return;
     }
@@ -510,7 +511,7 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
       dispatchAdmin(ctx);
       return;
     }
-    if (opts.dropIf) {
+    if (opts.dropIf && !ctx.internal) {
       RequestRecord record;
       record.method = ctx.req.method;
       record.target = ctx.req.target;
@@ -522,7 +523,7 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
         return;
       }
     }
-    if (auto injected = injectedError(ctx.info)) {
+    if (auto injected = ctx.internal ? std::nullopt : injectedError(ctx.info)) {
       respondError(ctx.ex, *injected);
       return;
     }

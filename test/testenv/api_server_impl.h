@@ -79,6 +79,7 @@ struct Ctx {
   RequestInfo info;
   UserInfo user;
   bool admin = false;
+  bool internal = false;  // ApiServer::request(): no faults, no accounting
   ResourceTypePtr type;
   std::string manager;  // field manager
   bool dryRun = false;
