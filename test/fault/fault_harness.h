@@ -73,6 +73,24 @@ class Tap {
     return log_;
   }
 
+  /// While armed: the answer to the first successful request of every distinct write (cluster,
+  /// verb, path) is lost after the server made the change.
+  void loseEachWriteOnce(bool on) {
+    std::lock_guard lock(mu_);
+    loseOnce_ = on;
+  }
+  /// While armed: the answers to the first `n` successful writes to `cluster` are lost.
+  void loseFirstWritesTo(const std::string& cluster, int n) {
+    std::lock_guard lock(mu_);
+    loseFirstTo_ = cluster;
+    loseFirstN_ = n;
+  }
+  /// "<cluster> <verb> <path>" of every answer lost.
+  std::vector<std::string> lost() const {
+    std::lock_guard lock(mu_);
+    return {lostSeen_.begin(), lostSeen_.end()};
+  }
+
   void install(testenv::ClusterOptions& options) {
     const std::string cluster = options.name;
     options.apiServer.onRequest = [this, cluster](const testenv::RequestRecord& r) {
@@ -82,6 +100,20 @@ class Tap {
       if (cut_.load()) return true;
       std::lock_guard lock(mu_);
       return !droppedUser_.empty() && r.user == droppedUser_;
+    };
+    options.apiServer.loseResponseIf = [this, cluster](const testenv::RequestRecord& r) {
+      if (!isWrite(r.verb) || r.resource.rfind("events", 0) == 0 || r.code >= 300) return false;
+      std::lock_guard lock(mu_);
+      if (!armed_) return false;
+      if (loseFirstN_ > 0 && cluster == loseFirstTo_) {
+        --loseFirstN_;
+        lostSeen_.insert(cluster + " " + r.verb + " " + r.target.substr(0, r.target.find('?')) +
+                         " #" + std::to_string(loseFirstN_));
+        return true;
+      }
+      if (!loseOnce_) return false;
+      return lostSeen_.insert(cluster + " " + r.verb + " " + r.target.substr(0, r.target.find('?')))
+          .second;
     };
   }
 
@@ -106,6 +138,10 @@ class Tap {
   std::uint64_t killAfter_ = 0;
   std::vector<std::string> log_;
   std::string droppedUser_;
+  bool loseOnce_ = false;
+  std::string loseFirstTo_;
+  int loseFirstN_ = 0;
+  std::set<std::string> lostSeen_;
   std::atomic<bool> cut_{false};
 };
 
@@ -409,7 +445,7 @@ class World {
 
   /// Waits until no operator request reached any API server for `quiet` (its follow-ups, probes
   /// and Events written); a generous limit only turns a hot loop into a failure.
-  bool settle(std::chrono::milliseconds quiet = 1500ms) {
+  bool settle(std::chrono::milliseconds quiet = 1s) {
     // Lease renewals and candidates' polls never stop: they do not count.
     auto total = [&] {
       std::uint64_t n = 0;

@@ -127,6 +127,11 @@ struct ApiServerOptions {
   /// exact point (e.g. right after an operator's K-th write). Runs on an I/O thread; must not
   /// call back into the server.
   std::function<bool(const RequestRecord&)> dropIf;
+  /// Consulted once a request was processed, right before its complete answer is sent (after
+  /// onRequest; streams excepted): returning true loses the answer (the connection closes) though
+  /// whatever the request changed stays changed, as when a client times out or its connection
+  /// breaks after the server committed. Runs on an I/O thread; must not call back into the server.
+  std::function<bool(const RequestRecord&)> loseResponseIf;
 };
 
 /// Requests answered, by (verb, resource, code).
