@@ -287,6 +287,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
 
   const auto& remote = conn.remote;
   if (remote->health()->suspect()) {
+    remote->probeIfSuspect();  // else nothing may ever tell us it answers again
     auto message = "cluster " + conn.cluster + " (" + remote->client()->server() +
                    ") does not answer; retrying with backoff";
     auto wrote = notConnected(reason::kUnreachable, message, phase::kDegraded);
@@ -774,6 +775,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::finalize(const runtime::Reconci
   if (!conn.remote) {
     problem = conn.message;
   } else if (conn.remote->health()->suspect()) {
+    conn.remote->probeIfSuspect();
     problem = "cluster " + conn.cluster + " does not answer";
   } else {
     RemoteWriter writer(conn.remote, remoteNamespace_, deps_.metrics.get(),

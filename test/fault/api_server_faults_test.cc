@@ -284,3 +284,49 @@ TEST_CASE(
   }
   checkConverged(w, kBeijing, before, reference);
 }
+
+TEST_CASE(
+    "Fault: the answer to every write of a join and a reconcile lost once after the change was "
+    "made (a timeout after commit): the operator converges, nothing duplicated",
+    "[fault][lost]") {
+  auto reference = cleanInventory(kBeijing);
+  World w({kBeijing});
+  joinAndInstall(w, kBeijing);
+  auto before = snapshot(w.env());
+  w.tap().loseEachWriteOnce(true);
+  w.tap().arm();
+  OperatorProcess op(w.env());
+  waitConverged(w, kBeijing);
+  w.tap().disarm();
+  auto lost = w.tap().lost();
+  std::string list;
+  for (const auto& l : lost) list += l + "\n";
+  INFO("answers lost:\n" << list);
+  CHECK(lost.size() > 30);
+  checkConverged(w, kBeijing, before, reference);
+  checkStillFollows(w, "cn-beijing");
+}
+
+TEST_CASE(
+    "Fault: an answer from a remote lost after the change was made does not stall a RemoteIstio "
+    "connected with create-secret.sh's Secret",
+    "[fault][lost]") {
+  World w({kBeijing});
+  // The reference procedure's Secret: no MeshMembership, so no probe of the remote.
+  auto secret = w.env().hub().api().request(
+      "POST", "/api/v1/namespaces/istio-system/secrets",
+      {{"metadata",
+        {{"name", "cn-beijing"}, {"labels", {{"istio/multiCluster", "true"}}}}},
+       {"data", {{"cn-beijing", base64::encode(w.env().remote("cn-beijing").kubeconfig())}}}});
+  REQUIRE(secret.status == 201);
+  w.createRemoteIstio("cn-beijing");
+  // Twice: the client's own retry of the request meets the same fate, so the reconcile sees it.
+  w.tap().loseFirstWritesTo("cn-beijing", 2);
+  w.tap().arm();
+  OperatorProcess op(w.env());
+  REQUIRE(eventually([&] { return w.tap().lost().size() == 2; }, kConverge));
+  INFO("answer lost: " << w.tap().lost().front());
+  // The remote answers everything else: the operator must find out by itself and carry on.
+  REQUIRE(w.waitReady(reconcilers::kRemoteIstios, "cn-beijing", 30s));
+  w.checkInstalled("cn-beijing");
+}
