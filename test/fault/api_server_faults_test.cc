@@ -58,7 +58,7 @@ void checkStillFollows(World& w, const std::string& remote, int replicas = 2) {
 }  // namespace
 
 TEST_CASE(
-    "Fault: a remote blackholed mid-reconcile is reported Unreachable, another member converges "
+    "A remote blackholed mid-reconcile is reported Unreachable, another member converges "
     "meanwhile, and both converge once it answers",
     "[fault][remote]") {
   const std::vector<std::string> remotes = {"cn-beijing", "cn-hangzhou"};
@@ -95,7 +95,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: a remote API server restarted mid-reconcile, then down for a while and back on the "
+    "A remote API server restarted mid-reconcile, then down for a while and back on the "
     "same port: the operator converges and its remote watches resume",
     "[fault][remote]") {
   auto reference = cleanInventory(kBeijing);
@@ -133,7 +133,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: the control-plane API server restarted mid-join and mid-reconcile: the operator "
+    "The control-plane API server restarted mid-join and mid-reconcile: the operator "
     "converges and follows later changes",
     "[fault][hub]") {
   auto reference = cleanInventory(kBeijing);
@@ -154,7 +154,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: a storm of 410 Gone (watch history expired, every watch dropped, again and again) "
+    "A storm of 410 Gone (watch history expired, every watch dropped, again and again) "
     "neither stops convergence nor loses later changes",
     "[fault][watch]") {
   auto reference = cleanInventory(kBeijing);
@@ -183,7 +183,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: every request answered 429 with Retry-After for a while: the operator backs off "
+    "Every request answered 429 with Retry-After for a while: the operator backs off "
     "instead of hammering, then converges",
     "[fault][throttle]") {
   auto reference = cleanInventory(kBeijing);
@@ -219,7 +219,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: bursts of 500 and 503 from every API server during a join and a reconcile: the "
+    "Bursts of 500 and 503 from every API server during a join and a reconcile: the "
     "operator converges, nothing duplicated",
     "[fault][5xx]") {
   auto reference = cleanInventory(kBeijing);
@@ -245,7 +245,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: update conflicts, injected and from a user editing the same objects: the operator "
+    "Update conflicts, injected and from a user editing the same objects: the operator "
     "converges and the user's edits survive",
     "[fault][conflict]") {
   auto reference = cleanInventory(kBeijing);
@@ -286,7 +286,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: the answer to every write of a join and a reconcile lost once after the change was "
+    "The answer to every write of a join and a reconcile lost once after the change was "
     "made (a timeout after commit): the operator converges, nothing duplicated",
     "[fault][lost]") {
   auto reference = cleanInventory(kBeijing);
@@ -308,7 +308,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Fault: an answer from a remote lost after the change was made does not stall a RemoteIstio "
+    "An answer from a remote lost after the change was made does not stall a RemoteIstio "
     "connected with create-secret.sh's Secret",
     "[fault][lost]") {
   World w({kBeijing});
@@ -329,4 +329,23 @@ TEST_CASE(
   // The remote answers everything else: the operator must find out by itself and carry on.
   REQUIRE(w.waitReady(reconcilers::kRemoteIstios, "cn-beijing", 30s));
   w.checkInstalled("cn-beijing");
+
+  // The same during deletion: it must clean up, not wait for its deadline and leave objects
+  // behind in a cluster that answers.
+  REQUIRE(w.settle());
+  w.tap().disarm();
+  w.tap().loseFirstWritesTo("cn-beijing", 2);
+  w.tap().arm();
+  auto deleted = w.env().hub().api().request(
+      "DELETE", "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/cn-beijing");
+  REQUIRE(deleted.status == 200);
+  REQUIRE(eventually([&] { return !w.hubGet(reconcilers::kRemoteIstios, "cn-beijing"); }, 30s));
+  CHECK(w.tap().lost().size() == 2);
+  auto left = snapshot(w.env());
+  for (const auto& [key, obj] : left) {
+    INFO(key);
+    CHECK(obj["metadata"].value("labels", json::object()).value(desired::kOwnerKindLabel, "") !=
+          "RemoteIstio");
+  }
+  CHECK_FALSE(w.hasEvent("cn-beijing", "CleanupDeadlineExceeded"));
 }

@@ -48,6 +48,7 @@ class Tap {
     std::lock_guard lock(mu_);
     writes_ = 0;
     log_.clear();
+    lostSeen_.clear();
     killAfter_ = killAfter;
     armed_ = true;
   }

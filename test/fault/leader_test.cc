@@ -42,7 +42,7 @@ std::optional<json> lease(World& w) {
 }  // namespace
 
 TEST_CASE(
-    "Fault: the leader killed without releasing its Lease: the standby takes over when it expires "
+    "The leader killed without releasing its Lease: the standby takes over when it expires "
     "and converges a change made after the kill",
     "[fault][leader]") {
   auto reference = cleanInventory(kBeijing);
