@@ -440,6 +440,14 @@ class World {
       auto obj = hubGet(res, name);
       UNSCOPED_INFO(res.kind << " " << name << ": "
                              << (obj ? obj->value("status", json()).dump(2) : "missing"));
+      if (res.resource == reconcilers::kRemoteIstios.resource && env_->env().find(name)) {
+        auto d = remoteGet(name, kube::resources::kDeployments, "istio-sidecar-injector");
+        UNSCOPED_INFO("the injector Deployment in " << name << ": "
+                      << (d ? json{{"generation", (*d)["metadata"].value("generation", 0)},
+                                   {"resourceVersion", (*d)["metadata"].value("resourceVersion", "")},
+                                   {"status", d->value("status", json())}}.dump()
+                            : "missing"));
+      }
     }
     return ok;
   }

@@ -96,12 +96,23 @@ TEST_CASE(
   for (std::uint64_t k = 1; k <= clean.writes; ++k) killAt(k, false, clean);
 }
 
+// The RemoteIstio's write points in two halves, two CTest tests that run side by side.
 TEST_CASE(
-    "The operator killed after any write of a RemoteIstio reconcile converges once "
-    "restarted, every object once, the user's untouched",
+    "The operator killed after any write in the first half of a RemoteIstio reconcile converges "
+    "once restarted, every object once, the user's untouched",
     "[fault][kill]") {
   auto clean = cleanRun(true);
   INFO("the writes of a RemoteIstio reconcile:\n" << joined(clean.log));
   REQUIRE(clean.writes > 3);
-  for (std::uint64_t k = 1; k <= clean.writes; ++k) killAt(k, true, clean);
+  for (std::uint64_t k = 1; k <= clean.writes / 2; ++k) killAt(k, true, clean);
+}
+
+TEST_CASE(
+    "The operator killed after any write in the second half of a RemoteIstio reconcile converges "
+    "once restarted, every object once, the user's untouched",
+    "[fault][kill]") {
+  auto clean = cleanRun(true);
+  INFO("the writes of a RemoteIstio reconcile:\n" << joined(clean.log));
+  REQUIRE(clean.writes > 3);
+  for (std::uint64_t k = clean.writes / 2 + 1; k <= clean.writes; ++k) killAt(k, true, clean);
 }
