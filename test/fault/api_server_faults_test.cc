@@ -47,8 +47,10 @@ std::uint64_t writesTo(testing::OperatorEnv& env, const std::string& cluster) {
 void checkStillFollows(World& w, const std::string& remote, int replicas = 2) {
   auto& hub = w.env().hub().api();
   auto patched = hub.request(
-      "PATCH", "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/" + remote,
-      {{"spec", {{"sidecarInjector", {{"replicaCount", replicas}}}}}}, "application/merge-patch+json");
+      "PATCH",
+      "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/" + remote,
+      {{"spec", {{"sidecarInjector", {{"replicaCount", replicas}}}}}},
+      "application/merge-patch+json");
   REQUIRE(patched.status == 200);
   CHECK(eventually(
       [&] {
@@ -61,7 +63,10 @@ void checkStillFollows(World& w, const std::string& remote, int replicas = 2) {
       "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector");
   REQUIRE(deleted.status == 200);
   CHECK(eventually(
-      [&] { return w.remoteGet(remote, r::kMutatingWebhookConfigurations, "istio-sidecar-injector").has_value(); },
+      [&] {
+        return w.remoteGet(remote, r::kMutatingWebhookConfigurations, "istio-sidecar-injector")
+            .has_value();
+      },
       kConverge));
   CHECK(w.waitReady(reconcilers::kRemoteIstios, remote));
 }
@@ -270,10 +275,13 @@ TEST_CASE(
   OperatorProcess op(w.env());
   // The user annotates both resources while the operator writes their status: real conflicts.
   auto& hub = w.env().hub().api();
-  const std::string mm = "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/meshmemberships/cn-beijing";
-  const std::string ri = "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/cn-beijing";
+  const std::string mm =
+      "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/meshmemberships/cn-beijing";
+  const std::string ri =
+      "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/cn-beijing";
   int edits = 0;
-  for (auto until = std::chrono::steady_clock::now() + 4s; std::chrono::steady_clock::now() < until;) {
+  for (auto until = std::chrono::steady_clock::now() + 4s;
+       std::chrono::steady_clock::now() < until;) {
     json patch = {{"metadata", {{"annotations", {{"example.com/edit", std::to_string(++edits)}}}}}};
     REQUIRE(hub.request("PATCH", mm, patch, "application/merge-patch+json").status == 200);
     REQUIRE(hub.request("PATCH", ri, patch, "application/merge-patch+json").status == 200);
@@ -326,8 +334,7 @@ TEST_CASE(
   // The reference procedure's Secret: no MeshMembership, so no probe of the remote.
   auto secret = w.env().hub().api().request(
       "POST", "/api/v1/namespaces/istio-system/secrets",
-      {{"metadata",
-        {{"name", "cn-beijing"}, {"labels", {{"istio/multiCluster", "true"}}}}},
+      {{"metadata", {{"name", "cn-beijing"}, {"labels", {{"istio/multiCluster", "true"}}}}},
        {"data", {{"cn-beijing", base64::encode(w.env().remote("cn-beijing").kubeconfig())}}}});
   REQUIRE(secret.status == 201);
   w.createRemoteIstio("cn-beijing");
@@ -348,7 +355,8 @@ TEST_CASE(
   w.tap().loseFirstWritesTo("cn-beijing", 2);
   w.tap().arm();
   auto deleted = w.env().hub().api().request(
-      "DELETE", "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/cn-beijing");
+      "DELETE",
+      "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/cn-beijing");
   REQUIRE(deleted.status == 200);
   REQUIRE(eventually([&] { return !w.hubGet(reconcilers::kRemoteIstios, "cn-beijing"); }, 30s));
   CHECK(w.tap().lost().size() == 2);

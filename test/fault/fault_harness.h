@@ -222,12 +222,23 @@ class OperatorProcess {
 /// The kinds the checks look at, in every cluster.
 inline std::vector<kube::Resource> inventoryResources() {
   namespace r = kube::resources;
-  return {r::kNamespaces,      r::kConfigMaps,   r::kSecrets,
-          r::kServiceAccounts, r::kServices,     r::kEndpoints,
-          r::kDeployments,     r::kClusterRoles, r::kClusterRoleBindings,
-          r::kRoles,           r::kRoleBindings, r::kMutatingWebhookConfigurations,
-          r::kNodes,           r::kLeases,       r::kCustomResourceDefinitions,
-          reconcilers::kRemoteIstios, reconcilers::kMeshMemberships};
+  return {r::kNamespaces,
+          r::kConfigMaps,
+          r::kSecrets,
+          r::kServiceAccounts,
+          r::kServices,
+          r::kEndpoints,
+          r::kDeployments,
+          r::kClusterRoles,
+          r::kClusterRoleBindings,
+          r::kRoles,
+          r::kRoleBindings,
+          r::kMutatingWebhookConfigurations,
+          r::kNodes,
+          r::kLeases,
+          r::kCustomResourceDefinitions,
+          reconcilers::kRemoteIstios,
+          reconcilers::kMeshMemberships};
 }
 
 /// Every object of inventoryResources() in every cluster, by "<cluster> <Kind> <ns>/<name>".
@@ -281,7 +292,8 @@ inline void checkNothingElseTouched(const Snapshot& before, const Snapshot& afte
     if (it == after.end()) continue;
     const json& now = it->second;
     CHECK(now["metadata"].value("uid", "") == was["metadata"].value("uid", ""));
-    if (now["metadata"].value("resourceVersion", "") == was["metadata"].value("resourceVersion", "")) {
+    if (now["metadata"].value("resourceVersion", "") ==
+        was["metadata"].value("resourceVersion", "")) {
       continue;
     }
     json a = was;
@@ -340,9 +352,9 @@ class World {
   /// Objects a user made before the operator came: the checks expect them untouched.
   void seed(const std::vector<std::string>& remotes) {
     auto hub = env_->hubClient();
-    must(hub->create(kube::resources::kConfigMaps,
-                     {{"metadata", {{"name", "user-settings"}, {"namespace", kNs}}},
-                      {"data", {{"k", "v"}}}}));
+    must(hub->create(
+        kube::resources::kConfigMaps,
+        {{"metadata", {{"name", "user-settings"}, {"namespace", kNs}}}, {"data", {{"k", "v"}}}}));
     // create-secret.sh's Secret for a cluster the operator was never told about.
     must(hub->create(kube::resources::kSecrets,
                      {{"metadata",
@@ -360,9 +372,9 @@ class World {
                           {{"metadata", {{"name", "shop"}, {"labels", {{"team", "shop"}}}}}}));
       must(remote->create(kube::resources::kNamespaces,
                           {{"metadata", {{"name", "untouched"}, {"labels", {{"team", "x"}}}}}}));
-      must(remote->create(kube::resources::kConfigMaps,
-                          {{"metadata", {{"name", "user-config"}, {"namespace", kNs}}},
-                           {"data", {{"k", "v"}}}}));
+      must(remote->create(
+          kube::resources::kConfigMaps,
+          {{"metadata", {{"name", "user-config"}, {"namespace", kNs}}}, {"data", {{"k", "v"}}}}));
       must(remote->create(kube::resources::kSecrets,
                           {{"metadata", {{"name", "user-secret"}, {"namespace", kNs}}},
                            {"data", {{"k", base64::encode("v")}}}}));
@@ -375,25 +387,32 @@ class World {
         "POST", "/api/v1/namespaces/istio-system/pods",
         {{"apiVersion", "v1"},
          {"kind", "Pod"},
-         {"metadata", {{"name", "istio-pilot-1"}, {"labels", {{"istio", "pilot"}, {"app", "pilot"}}}}},
-         {"spec", {{"containers", json::array({{{"name", "discovery"}, {"image", "istio/pilot:1.1.4"}}})}}}});
+         {"metadata",
+          {{"name", "istio-pilot-1"}, {"labels", {{"istio", "pilot"}, {"app", "pilot"}}}}},
+         {"spec",
+          {{"containers",
+            json::array({{{"name", "discovery"}, {"image", "istio/pilot:1.1.4"}}})}}}});
     REQUIRE(pod.status == 201);
-    auto status = hubApi.request(
-        "PATCH", "/api/v1/namespaces/istio-system/pods/istio-pilot-1/status",
-        {{"status",
-          {{"phase", "Running"},
-           {"podIP", "10.100.0.11"},
-           {"podIPs", json::array({{{"ip", "10.100.0.11"}}})}}}},
-        "application/merge-patch+json");
+    auto status =
+        hubApi.request("PATCH", "/api/v1/namespaces/istio-system/pods/istio-pilot-1/status",
+                       {{"status",
+                         {{"phase", "Running"},
+                          {"podIP", "10.100.0.11"},
+                          {"podIPs", json::array({{{"ip", "10.100.0.11"}}})}}}},
+                       "application/merge-patch+json");
     REQUIRE(status.status == 200);
   }
 
   /// What `kubectl remoteistio join` makes: the bootstrap Secret and the MeshMembership.
   void join(const std::string& remote) {
     env_->createBootstrapSecret(remote, remote + "-bootstrap");
-    env_->createInHub("apiVersion: istio.alibabacloud.com/v1beta1\nkind: MeshMembership\n"
-                      "metadata:\n  name: " + remote + "\n  namespace: istio-system\nspec:\n"
-                      "  bootstrapSecretRef:\n    name: " + remote + "-bootstrap\n");
+    env_->createInHub(
+        "apiVersion: istio.alibabacloud.com/v1beta1\nkind: MeshMembership\n"
+        "metadata:\n  name: " +
+        remote +
+        "\n  namespace: istio-system\nspec:\n"
+        "  bootstrapSecretRef:\n    name: " +
+        remote + "-bootstrap\n");
   }
 
   /// The reference sample for `remote`, labelling `default` and `shop`.
@@ -442,11 +461,14 @@ class World {
                              << (obj ? obj->value("status", json()).dump(2) : "missing"));
       if (res.resource == reconcilers::kRemoteIstios.resource && env_->env().find(name)) {
         auto d = remoteGet(name, kube::resources::kDeployments, "istio-sidecar-injector");
-        UNSCOPED_INFO("the injector Deployment in " << name << ": "
-                      << (d ? json{{"generation", (*d)["metadata"].value("generation", 0)},
-                                   {"resourceVersion", (*d)["metadata"].value("resourceVersion", "")},
-                                   {"status", d->value("status", json())}}.dump()
-                            : "missing"));
+        UNSCOPED_INFO(
+            "the injector Deployment in "
+            << name << ": "
+            << (d ? json{{"generation", (*d)["metadata"].value("generation", 0)},
+                         {"resourceVersion", (*d)["metadata"].value("resourceVersion", "")},
+                         {"status", d->value("status", json())}}
+                        .dump()
+                  : "missing"));
       }
     }
     return ok;
@@ -509,7 +531,8 @@ class World {
     auto deploy = remoteGet(remote, kube::resources::kDeployments, "istio-sidecar-injector");
     REQUIRE(deploy);
     CHECK((*deploy)["spec"]["replicas"] == replicas);
-    CHECK(remoteGet(remote, kube::resources::kMutatingWebhookConfigurations, "istio-sidecar-injector"));
+    CHECK(remoteGet(remote, kube::resources::kMutatingWebhookConfigurations,
+                    "istio-sidecar-injector"));
     CHECK(remoteGet(remote, kube::resources::kSecrets, "cacerts"));
     for (const char* ns : {"default", "shop"}) {
       auto n = remoteGet(remote, kube::resources::kNamespaces, ns, "");
@@ -521,7 +544,8 @@ class World {
   /// Events in the hub about `name` with that reason.
   bool hasEvent(const std::string& name, const std::string& reason) {
     for (const auto& e : env_->hub().api().list(kube::resources::kEvents, kNs)) {
-      if (e["involvedObject"].value("name", "") == name && e.value("reason", "") == reason) return true;
+      if (e["involvedObject"].value("name", "") == name && e.value("reason", "") == reason)
+        return true;
     }
     return false;
   }
@@ -573,8 +597,9 @@ inline std::set<std::string> cleanInventory(const std::vector<std::string>& remo
 /// The end of every fault test, once the faults are gone: everything Ready and working, exactly
 /// the objects a clean run creates (nothing duplicated, nothing lost, nothing left over), and
 /// every object that was there before the operator (`before`) untouched.
-inline void checkConverged(World& w, const std::vector<std::string>& remotes, const Snapshot& before,
-                           const std::set<std::string>& reference, bool remoteIstio = true) {
+inline void checkConverged(World& w, const std::vector<std::string>& remotes,
+                           const Snapshot& before, const std::set<std::string>& reference,
+                           bool remoteIstio = true) {
   waitConverged(w, remotes, remoteIstio);
   for (const auto& r : remotes) {
     INFO("cluster " << r);

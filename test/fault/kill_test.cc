@@ -80,7 +80,8 @@ void killAt(std::uint64_t k, bool remoteIstio, const CleanRun& clean) {
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
-  for (std::size_t i = 0; i < lines.size(); ++i) out += std::to_string(i + 1) + ". " + lines[i] + "\n";
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    out += std::to_string(i + 1) + ". " + lines[i] + "\n";
   return out;
 }
 

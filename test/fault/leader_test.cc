@@ -69,7 +69,8 @@ TEST_CASE(
 
   // A change nobody acts on until the standby leads.
   auto patched = w.env().hub().api().request(
-      "PATCH", "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/cn-beijing",
+      "PATCH",
+      "/apis/istio.alibabacloud.com/v1beta1/namespaces/istio-system/remoteistios/cn-beijing",
       {{"spec", {{"sidecarInjector", {{"replicaCount", 2}}}}}}, "application/merge-patch+json");
   REQUIRE(patched.status == 200);
 
@@ -89,7 +90,8 @@ TEST_CASE(
   auto made = created(before, after);
   CHECK(made == reference);
   // The RemoteIstio's spec is the user's change; everything else of theirs is as it was.
-  before.at("hub RemoteIstio istio-system/cn-beijing")["spec"]["sidecarInjector"]["replicaCount"] = 2;
+  before.at("hub RemoteIstio istio-system/cn-beijing")["spec"]["sidecarInjector"]["replicaCount"] =
+      2;
   before.at("hub RemoteIstio istio-system/cn-beijing")["metadata"]["generation"] =
       after.at("hub RemoteIstio istio-system/cn-beijing")["metadata"]["generation"];
   checkNothingElseTouched(before, after);
