@@ -45,6 +45,16 @@ bool RemoteCluster::sameIdentity(const kube::RestConfig& c) const {
          (c.token != nullptr) == (token_ != nullptr);
 }
 
+void RemoteCluster::probeIfSuspect() {
+  if (!health_->suspect() || probing_->exchange(true)) return;
+  // The callback holds what it touches, never the RemoteCluster (it may be disconnected first).
+  client_->getRawAsync("/version", probeTimeout_,
+                       [health = health_, probing = probing_](Expected<http::Response> answer) {
+                         if (answer) health->answered();
+                         probing->store(false);
+                       });
+}
+
 void RemoteCluster::stop() {
   for (auto& [_, inf] : owned_) inf->stop();
   if (namespaces_) namespaces_->stop();
@@ -87,6 +97,7 @@ Expected<RemoteClusterPtr> ClusterRegistry::build(const std::string& cluster, co
   if (!client) return fail(client.error().wrap("connect to cluster " + cluster));
   rc->client_ = *client;
   rc->health_ = std::make_shared<cache::ServerHealth>();
+  rc->probeTimeout_ = options_.requestTimeout;
 
   std::vector<ChangeHandler> handlers;
   {

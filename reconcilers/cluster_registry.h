@@ -5,6 +5,7 @@
 // drift is seen within seconds and a no-op reconcile reads only caches.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -65,6 +66,13 @@ class RemoteCluster {
   const cache::ServerHealthPtr& health() const { return health_; }
   /// Where the credentials came from ("Secret istio-system/remote-istio-operator-cn-beijing").
   std::string origin() const;
+  /// While health() is suspect, asks the server whether it answers again: GET /version,
+  /// asynchronously (no worker waits; a dead server costs one request in flight per cluster, for
+  /// at most the request timeout). Any HTTP answer clears the suspicion (and wakes the cluster's
+  /// informers). Without it, a suspicion raised by one failed write stays until the next watch
+  /// event: informers whose watches stayed connected do not probe, so a quiet cluster that
+  /// answers everything else would be treated as dead. Non-blocking; no-op when not suspect.
+  void probeIfSuspect();
 
  private:
   friend class ClusterRegistry;
@@ -79,6 +87,8 @@ class RemoteCluster {
   cache::ServerHealthPtr health_;
   std::map<std::string, cache::InformerPtr> owned_;  // by resource qualified name
   cache::InformerPtr namespaces_;
+  std::chrono::milliseconds probeTimeout_{0};
+  std::shared_ptr<std::atomic<bool>> probing_ = std::make_shared<std::atomic<bool>>(false);
   mutable std::mutex mu_;  // guards origin_
   std::string origin_;
 };

@@ -96,9 +96,13 @@ json keyObject(const std::string& name, const std::string& ns) {
 }
 
 // A status write that lost against a newer version of the object (409): that version is on its
-// way to the cache, so run again with it rather than report an error.
+// way to the cache, so run again with it rather than report an error. Soon, and without growing
+// the item's backoff: a status-only change passes no predicate of the controller, so the new
+// version arriving does not bring us back, and after a burst of conflicts (a cache lagging behind
+// a control plane that restarted or expired its watch history) the backoff alone would leave the
+// status stale for up to its cap.
 runtime::ReconcileOutcome statusFailed(const Error& error) {
-  if (error.isConflict()) return Result::withBackoff();
+  if (error.isConflict()) return Result::after(kCacheWait);
   return runtime::retryable(error);
 }
 
@@ -287,6 +291,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
 
   const auto& remote = conn.remote;
   if (remote->health()->suspect()) {
+    remote->probeIfSuspect();  // else nothing may ever tell us it answers again
     auto message = "cluster " + conn.cluster + " (" + remote->client()->server() +
                    ") does not answer; retrying with backoff";
     auto wrote = notConnected(reason::kUnreachable, message, phase::kDegraded);
@@ -774,6 +779,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::finalize(const runtime::Reconci
   if (!conn.remote) {
     problem = conn.message;
   } else if (conn.remote->health()->suspect()) {
+    conn.remote->probeIfSuspect();
     problem = "cluster " + conn.cluster + " does not answer";
   } else {
     RemoteWriter writer(conn.remote, remoteNamespace_, deps_.metrics.get(),

@@ -53,10 +53,14 @@ bool isWriteVerb(const std::string& verb) {
 /// Wraps the server's exchange to record the status code of the answer once.
 class RecordingExchange final : public http::Exchange {
  public:
-  RecordingExchange(http::ExchangePtr inner, std::function<void(int)> onAnswer)
+  /// `onAnswer` returns true when the answer is to be lost (the connection drops instead).
+  RecordingExchange(http::ExchangePtr inner, std::function<bool(int)> onAnswer)
       : inner_(std::move(inner)), onAnswer_(std::move(onAnswer)) {}
   void respond(int status, http::Headers headers, std::string body) override {
-    note(status);
+    if (note(status)) {
+      inner_->abort();
+      return;
+    }
     inner_->respond(status, std::move(headers), std::move(body));
   }
   void startStream(int status, http::Headers headers) override {
@@ -70,18 +74,18 @@ class RecordingExchange final : public http::Exchange {
   void onClosed(std::function<void()> fn) override { inner_->onClosed(std::move(fn)); }
 
  private:
-  void note(int status) {
-    std::function<void(int)> fn;
+  bool note(int status) {
+    std::function<bool(int)> fn;
     {
       std::lock_guard lock(mu_);
-      if (!onAnswer_) return;
+      if (!onAnswer_) return false;
       fn.swap(onAnswer_);
     }
-    fn(status);
+    return fn(status);
   }
   http::ExchangePtr inner_;
   std::mutex mu_;  // guards onAnswer_
-  std::function<void(int)> onAnswer_;
+  std::function<bool(int)> onAnswer_;
 };
 
 /// Adds the `Date` header every answer of Go's net/http carries, from the server's clock (a test
@@ -268,8 +272,8 @@ Expected<FaultConfig> FaultConfig::fromJson(const nlohmann::json& j) {
         r.verb = e.value("verb", "");
         r.resource = e.value("resource", "");
         r.retryAfterSeconds = e.value("retryAfterSeconds", 1);
-        if (r.code != 429 && r.code != 500 && r.code != 503) {
-          return fail(Error::invalid("error code must be 429, 500 or 503"));
+        if (r.code != 409 && r.code != 429 && r.code != 500 && r.code != 503) {
+          return fail(Error::invalid("error code must be 409, 429, 500 or 503"));
         }
         if (r.rate < 0 || r.rate > 1) return fail(Error::invalid("rate must be within [0, 1]"));
         f.errors.push_back(r);
@@ -388,7 +392,7 @@ void ApiServer::Impl::respondJson(Ctx& ctx, int code, const nlohmann::json& body
                   body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void ApiServer::Impl::account(const RequestRecord& record) {
+bool ApiServer::Impl::account(const RequestRecord& record) {
   {
     std::lock_guard lock(statsMu);
     ++stats.total;
@@ -396,6 +400,7 @@ void ApiServer::Impl::account(const RequestRecord& record) {
     ++stats.counts[{record.verb, record.resource, record.code}];
   }
   if (opts.onRequest) opts.onRequest(record);
+  return opts.loseResponseIf && opts.loseResponseIf(record);
 }
 
 std::optional<ApiError> ApiServer::Impl::injectedError(const RequestInfo& info) {
@@ -406,6 +411,7 @@ std::optional<ApiError> ApiServer::Impl::injectedError(const RequestInfo& info) 
     if (!rule.resource.empty() && rule.resource != resource) continue;
     double roll = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
     if (roll >= rule.rate) continue;
+    if (rule.code == 409) return errors::staleConflict(info.group, info.resource, info.name);
     if (rule.code == 429) return errors::tooManyRequests(rule.retryAfterSeconds);
     if (rule.code == 500) return errors::internal("injected fault");
     ApiError e = errors::serviceUnavailable("the server is currently unable to handle the request");
@@ -434,12 +440,12 @@ void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exch
       exchange = std::make_shared<RecordingExchange>(
           std::move(exchange), [weak, weakCtx, record, started](int code) {
             auto self = weak.lock();
-            if (!self) return;
+            if (!self) return false;
             record->code = code;
             if (auto c = weakCtx.lock()) record->user = c->user.name;
             record->latency = std::chrono::duration_cast<std::chrono::microseconds>(
                 self->deps.clock->now() - started);
-            self->account(*record);
+            return self->account(*record);
           });
     }
     exchange = std::make_shared<DatedExchange>(std::move(exchange), deps.clock);
@@ -449,6 +455,7 @@ void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exch
       ctx->user.name = "system:admin";
       ctx->user.groups = {"system:masters", "system:authenticated"};
       ctx->admin = true;
+      ctx->internal = true;
       process(ctx);
       return;
     }
@@ -509,7 +516,19 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
       dispatchAdmin(ctx);
       return;
     }
-    if (auto injected = injectedError(ctx.info)) {
+    if (opts.dropIf && !ctx.internal) {
+      RequestRecord record;
+      record.method = ctx.req.method;
+      record.target = ctx.req.target;
+      record.user = ctx.user.name;
+      record.verb = ctx.info.verb;
+      record.resource = ctx.info.accountingResource();
+      if (opts.dropIf(record)) {
+        ctx.ex->abort();
+        return;
+      }
+    }
+    if (auto injected = ctx.internal ? std::nullopt : injectedError(ctx.info)) {
       respondError(ctx.ex, *injected);
       return;
     }

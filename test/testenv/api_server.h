@@ -121,6 +121,17 @@ struct ApiServerOptions {
   SimulationOptions simulation;
   /// Called once per finished request (after the response started), e.g. for a one-line log.
   std::function<void(const RequestRecord&)> onRequest;
+  /// Consulted for every authenticated request before anything is processed (the admin endpoint
+  /// excepted; `code` is 0): returning true drops the request unanswered and closes its
+  /// connection, as when the client process died. Fault tests use it to cut one client off at an
+  /// exact point (e.g. right after an operator's K-th write). Runs on an I/O thread; must not
+  /// call back into the server.
+  std::function<bool(const RequestRecord&)> dropIf;
+  /// Consulted once a request was processed, right before its complete answer is sent (after
+  /// onRequest; streams excepted): returning true loses the answer (the connection closes) though
+  /// whatever the request changed stays changed, as when a client times out or its connection
+  /// breaks after the server committed. Runs on an I/O thread; must not call back into the server.
+  std::function<bool(const RequestRecord&)> loseResponseIf;
 };
 
 /// Requests answered, by (verb, resource, code).
@@ -137,8 +148,9 @@ struct RequestStats {
   nlohmann::json toJson() const;
 };
 
-/// An injected error: answer `code` (429, 500, 503) to a fraction `rate` (0..1] of the matching
-/// requests. Empty verb/resource match all.
+/// An injected error: answer `code` (409, 429, 500, 503) to a fraction `rate` (0..1] of the
+/// matching requests. Empty verb/resource match all. 409 is the stale-resourceVersion Conflict a
+/// concurrent writer causes; 429 and 503 carry Retry-After.
 struct ErrorRule {
   int code = 503;
   double rate = 1.0;

@@ -79,6 +79,7 @@ struct Ctx {
   RequestInfo info;
   UserInfo user;
   bool admin = false;
+  bool internal = false;  // ApiServer::request(): no faults, no accounting
   ResourceTypePtr type;
   std::string manager;  // field manager
   bool dryRun = false;
@@ -212,7 +213,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   void post(std::chrono::milliseconds delay, std::function<void(Impl&)> fn);
 
   // ---- accounting / faults
-  void account(const RequestRecord& record);
+  /// Counts a finished request; true when its answer is to be lost (opts.loseResponseIf).
+  bool account(const RequestRecord& record);
   std::optional<ApiError> injectedError(const RequestInfo& info);
 };
 
