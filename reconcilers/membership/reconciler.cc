@@ -521,10 +521,15 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   // ---- reachability: the latest asynchronous probe of this connection.
   auto outcome = prober_.latest(p.key);
   const bool current = outcome && outcome->client == remote.get();
-  if (!current || clock_->now() - outcome->at >= o.probeInterval) {
+  // A remote that did not answer is probed more often, so that the end of an outage shows (and
+  // its RemoteIstio converges again) within about unreachableProbeInterval, not probeInterval.
+  const milliseconds probeEvery = current && !outcome->answered
+                                      ? std::min(o.probeInterval, o.unreachableProbeInterval)
+                                      : o.probeInterval;
+  if (!current || clock_->now() - outcome->at >= probeEvery) {
     prober_.start(p.key, remote, requeuer(p.req));
     // The probe's completion queues the next pass; this timer only covers a lost completion.
-    return runtime::Result::after(o.probeTimeout + o.probeInterval);
+    return runtime::Result::after(o.probeTimeout + probeEvery);
   }
   if (deps_.metrics) {
     deps_.metrics->setReachable(p.cluster, outcome->reachable);
@@ -546,7 +551,7 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     }
     const std::string message = "cluster " + p.cluster + ": " + outcome->message;
     setCond(p, condition::kReachable, ConditionStatus::kFalse, outcome->reason, message);
-    return notReady(outcome->reason, message, o.probeInterval);
+    return notReady(outcome->reason, message, probeEvery);
   }
   setCond(p, condition::kReachable, ConditionStatus::kTrue, reason::kReconciled,
           "the API server of cluster " + p.cluster + " answers");

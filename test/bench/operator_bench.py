@@ -425,7 +425,7 @@ def run_n(args, n):
             return res
 
         # ---- idle
-        if args.idle_seconds > 0:
+        if args.idle_seconds > 0 and "idle" in args.phases:
             env.reset_counts()
             log(f"N={n}: idle for {args.idle_seconds} s")
             time.sleep(args.idle_seconds)
@@ -444,6 +444,8 @@ def run_n(args, n):
             log(f"N={n}: idle {c}")
 
         # ---- restart: a new process with every CR present
+        if "restart" not in args.phases:
+            args.phases += ",restart"  # the later phases use the restarted process; keep it simple
         op.stop()
         env.reset_counts()
         t0 = time.monotonic()
@@ -474,6 +476,8 @@ def run_n(args, n):
         log(f"N={n}: restart reconciled everything in {restart:.2f} s (leader after {leader}), writes {c}")
 
         # ---- outage of a fraction of the remotes
+        if "outage" not in args.phases:
+            return res
         k = max(1, int(n * args.outage_fraction))
         down = env.names[:k]
         log(f"N={n}: blackholing {k} remotes")
@@ -491,6 +495,8 @@ def run_n(args, n):
                     "outage_reconverge_seconds": round(reconverge, 2) if back else None})
         log(f"N={n}: outage detected in {detect:.1f} s, all Ready {reconverge:.2f} s after it ended")
 
+        if "failover" not in args.phases:
+            return res
         # ---- failover: a standby, the leader SIGKILLed, a change made right after
         standby = Operator(opbin, env.kubeconfig("hub"), workdir, "standby", args.operator_args)
         ops.append(standby)
@@ -631,6 +637,8 @@ def main():
     p.add_argument("--testenv-threads", type=int, default=2)
     p.add_argument("--bin", default=os.path.join(os.environ.get("BUILD_DIR", "build"), "bin"))
     p.add_argument("--kubectl", default=os.environ.get("KUBECTL", "kubectl"))
+    p.add_argument("--phases", default="idle,restart,outage,failover",
+                   help="what to measure after convergence (restart always runs before outage/failover)")
     p.add_argument("--converge-only", action="store_true", help="measure the convergence only")
     p.add_argument("--keep", action="store_true", help="keep the work directories (logs)")
     p.add_argument("--operator-arg", dest="operator_args", action="append", default=[],
