@@ -456,6 +456,8 @@ def run_n(args, n):
         done = False
         end = t0 + args.timeout
         while time.monotonic() < end:
+            if op.proc.poll() is not None:  # e.g. leadership lost while connecting to every remote
+                break
             if leader is None and op.is_leader():
                 leader = time.monotonic() - t0
             per, depth = op.reconciled()
@@ -474,6 +476,10 @@ def run_n(args, n):
                     "restart_hub_writes": c["hub_writes"], "restart_hub_by": c["hub_by"],
                     "rss_restart_kib": rss_kib(op.pid).get("VmRSS", 0)})
         log(f"N={n}: restart reconciled everything in {restart:.2f} s (leader after {leader}), writes {c}")
+        if op.proc.poll() is not None:
+            res["restart_error"] = f"the restarted operator exited ({op.proc.returncode}); see its log"
+            log(f"N={n}: {res['restart_error']}")
+            return res
 
         # ---- outage of a fraction of the remotes
         if "outage" not in args.phases:
@@ -651,6 +657,7 @@ def main():
     for n in [int(x) for x in args.clusters.split(",") if x]:
         try:
             runs.append(run_n(args, n))
+            log(f"result: {json.dumps(runs[-1])}")  # kept in the log should a later N not finish
         except Exception as e:  # record what was not reached and go on
             log(f"N={n}: failed: {e}")
             runs.append({"remotes": n, "error": str(e)[:300]})
