@@ -131,25 +131,36 @@ std::string roundedSkew(const std::string& previous, std::optional<milliseconds>
   return secs < 0 ? "-" + text : text;
 }
 
+// Lookups in cached objects, by reference: deleting(), readyIn() and metaField() run for every
+// other member on each pass (cluster-name conflicts, CIDR overlaps). They used to copy the whole
+// metadata (managedFields included) or status each time, which made joining N members cost
+// O(N^2) object copies: most of the operator's CPU at a few hundred members.
+const nlohmann::json* child(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
 bool deleting(const nlohmann::json& obj) {
-  const auto md = obj.value("metadata", nlohmann::json::object());
-  return md.is_object() && md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
+  const nlohmann::json* md = child(obj, "metadata");
+  const nlohmann::json* ts = md ? child(*md, "deletionTimestamp") : nullptr;
+  return ts && !ts->is_null();
 }
 
 bool readyIn(const nlohmann::json& obj) {
-  const auto status = obj.value("status", nlohmann::json::object());
-  if (!status.is_object()) return false;
-  for (const auto& c : status.value("conditions", nlohmann::json::array())) {
+  const nlohmann::json* status = child(obj, "status");
+  const nlohmann::json* conditions = status ? child(*status, "conditions") : nullptr;
+  if (!conditions || !conditions->is_array()) return false;
+  for (const auto& c : *conditions) {
     if (c.is_object() && c.value("type", "") == condition::kReady) return c.value("status", "") == "True";
   }
   return false;
 }
 
 std::string metaField(const nlohmann::json& obj, const char* field) {
-  const auto md = obj.value("metadata", nlohmann::json::object());
-  if (!md.is_object()) return {};
-  auto it = md.find(field);
-  return it != md.end() && it->is_string() ? it->get<std::string>() : std::string();
+  const nlohmann::json* md = child(obj, "metadata");
+  const nlohmann::json* value = md ? child(*md, field) : nullptr;
+  return value && value->is_string() ? value->get<std::string>() : std::string();
 }
 
 // The newer of the cached Secret and the one this reconciler last wrote (by token issue time).
@@ -521,10 +532,15 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   // ---- reachability: the latest asynchronous probe of this connection.
   auto outcome = prober_.latest(p.key);
   const bool current = outcome && outcome->client == remote.get();
-  if (!current || clock_->now() - outcome->at >= o.probeInterval) {
+  // A remote that did not answer is probed more often, so that the end of an outage shows (and
+  // its RemoteIstio converges again) within about unreachableProbeInterval, not probeInterval.
+  const milliseconds probeEvery = current && !outcome->answered
+                                      ? std::min(o.probeInterval, o.unreachableProbeInterval)
+                                      : o.probeInterval;
+  if (!current || clock_->now() - outcome->at >= probeEvery) {
     prober_.start(p.key, remote, requeuer(p.req));
     // The probe's completion queues the next pass; this timer only covers a lost completion.
-    return runtime::Result::after(o.probeTimeout + o.probeInterval);
+    return runtime::Result::after(o.probeTimeout + probeEvery);
   }
   if (deps_.metrics) {
     deps_.metrics->setReachable(p.cluster, outcome->reachable);
@@ -546,7 +562,7 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     }
     const std::string message = "cluster " + p.cluster + ": " + outcome->message;
     setCond(p, condition::kReachable, ConditionStatus::kFalse, outcome->reason, message);
-    return notReady(outcome->reason, message, o.probeInterval);
+    return notReady(outcome->reason, message, probeEvery);
   }
   setCond(p, condition::kReachable, ConditionStatus::kTrue, reason::kReconciled,
           "the API server of cluster " + p.cluster + " answers");

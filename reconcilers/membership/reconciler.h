@@ -61,6 +61,9 @@ struct MembershipControllerOptions {
   /// shows as Reachable=False within probeInterval + probeTimeout.
   std::chrono::milliseconds probeInterval{std::chrono::seconds(10)};
   std::chrono::milliseconds probeTimeout{std::chrono::seconds(5)};
+  /// Probe interval while the last probe got no answer (an outage): its end shows within about
+  /// this long. Costs requests only during outages.
+  std::chrono::milliseconds unreachableProbeInterval{std::chrono::seconds(2)};
   /// Each other request to a remote (nodes, setup, tokens, cleanup); no retries.
   std::chrono::milliseconds requestTimeout{std::chrono::seconds(5)};
   /// How often nodes are listed again (worker count, pod CIDRs, locality).
