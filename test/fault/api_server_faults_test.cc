@@ -332,11 +332,7 @@ TEST_CASE(
     "[fault][lost]") {
   World w({kBeijing});
   // The reference procedure's Secret: no MeshMembership, so no probe of the remote.
-  auto secret = w.env().hub().api().request(
-      "POST", "/api/v1/namespaces/istio-system/secrets",
-      {{"metadata", {{"name", "cn-beijing"}, {"labels", {{"istio/multiCluster", "true"}}}}},
-       {"data", {{"cn-beijing", base64::encode(w.env().remote("cn-beijing").kubeconfig())}}}});
-  REQUIRE(secret.status == 201);
+  w.createSecretShSecret("cn-beijing");
   w.createRemoteIstio("cn-beijing");
   // Twice: the client's own retry of the request meets the same fate, so the reconcile sees it.
   w.tap().loseFirstWritesTo("cn-beijing", 2);
@@ -374,11 +370,7 @@ TEST_CASE(
     "it turns Ready promptly, not after a backoff grown in the meantime",
     "[fault][conflict]") {
   World w({kBeijing});
-  auto secret = w.env().hub().api().request(
-      "POST", "/api/v1/namespaces/istio-system/secrets",
-      {{"metadata", {{"name", "cn-beijing"}, {"labels", {{"istio/multiCluster", "true"}}}}},
-       {"data", {{"cn-beijing", base64::encode(w.env().remote("cn-beijing").kubeconfig())}}}});
-  REQUIRE(secret.status == 201);
+  w.createSecretShSecret("cn-beijing");
   w.createRemoteIstio("cn-beijing");
   auto& hub = w.env().hub().api();
   testenv::ErrorRule conflict = rule(409, 1.0, "patch");

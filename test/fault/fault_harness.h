@@ -423,6 +423,16 @@ class World {
     env_->createInHub(ri.dump());
   }
 
+  /// The Secret create-secret.sh makes for `remote` (labelled istio/multiCluster=true, the admin
+  /// kubeconfig under the cluster's name): a RemoteIstio with no MeshMembership connects with it.
+  void createSecretShSecret(const std::string& remote) {
+    auto secret = env_->hub().api().request(
+        "POST", "/api/v1/namespaces/istio-system/secrets",
+        {{"metadata", {{"name", remote}, {"labels", {{"istio/multiCluster", "true"}}}}},
+         {"data", {{remote, base64::encode(env_->remote(remote).kubeconfig())}}}});
+    REQUIRE(secret.status == 201);
+  }
+
   // ---- reads (in-process: no faults, no accounting)
 
   std::optional<json> hubGet(const kube::Resource& res, const std::string& name) {
