@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
+#include "api/meta/cidr.h"
 #include "api/meta/duration.h"
 #include "api/meta/time.h"
 #include "api/v1beta1/mesh_membership.h"
@@ -131,7 +133,7 @@ std::string roundedSkew(const std::string& previous, std::optional<milliseconds>
   return secs < 0 ? "-" + text : text;
 }
 
-// Lookups in cached objects, by reference: deleting(), readyIn() and metaField() run for every
+// Lookups in cached objects, by reference: deleting(), readyIn() and metaField() run for each
 // other member on each pass (cluster-name conflicts, CIDR overlaps). They used to copy the whole
 // metadata (managedFields included) or status each time, which made joining N members cost
 // O(N^2) object copies: most of the operator's CPU at a few hundred members.
@@ -180,7 +182,47 @@ milliseconds until(WallTime now, WallTime at) {
   return at <= now ? milliseconds(0) : duration_cast<milliseconds>(at - now);
 }
 
+// What the cross-member checks read from one cached MeshMembership, extracted once per version
+// of the object (objects in the cache are immutable: the pointer identifies the version).
+struct MemberSummary {
+  cache::ObjectPtr object;
+  std::string ns;
+  std::string name;
+  std::string creationTimestamp;
+  std::string cluster;
+  bool ready = false;
+  bool deleting = false;
+  MemberNetworks networks;
+  std::vector<meta::Cidr> ranges;  // networks' pod, service and VPC CIDRs that parse
+};
+
+std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
+  auto s = std::make_shared<MemberSummary>();
+  s->object = obj;
+  s->ns = metaField(*obj, "namespace");
+  s->name = metaField(*obj, "name");
+  s->creationTimestamp = metaField(*obj, "creationTimestamp");
+  s->cluster = clusterNameOf(*obj);
+  s->ready = readyIn(*obj);
+  s->deleting = deleting(*obj);
+  s->networks = networksOf(*obj);
+  auto add = [&](const std::string& text) {
+    if (auto c = meta::Cidr::parse(text)) s->ranges.push_back(*c);
+  };
+  for (const auto& c : s->networks.podCIDRs) add(c);
+  if (!s->networks.serviceCIDR.empty()) add(s->networks.serviceCIDR);
+  for (const auto& c : s->networks.vpcCIDRs) add(c);
+  return s;
+}
+
 }  // namespace
+
+// Every cached MeshMembership in the store's order (namespace, then name), and by cluster name.
+struct MembershipReconciler::MemberIndex {
+  cache::SnapshotPtr snapshot;  // the content it was built from (held: its address is the key)
+  std::vector<std::shared_ptr<const MemberSummary>> members;
+  std::unordered_map<std::string, std::vector<const MemberSummary*>> byCluster;
+};
 
 struct MembershipReconciler::Enqueuer {
   std::mutex mu;  // guards fn
@@ -219,6 +261,28 @@ std::shared_ptr<MembershipReconciler::Member> MembershipReconciler::member(const
   auto& slot = members_[key];
   if (!slot) slot = std::make_shared<Member>();
   return slot;
+}
+
+std::shared_ptr<const MembershipReconciler::MemberIndex> MembershipReconciler::memberIndex() {
+  cache::SnapshotPtr snapshot = deps_.memberships->store().snapshot();  // O(1) until the next change
+  std::lock_guard lock(indexMu_);
+  if (index_ && index_->snapshot == snapshot) return index_;
+  // Rebuilt for a new content; objects whose pointer did not change keep their summary.
+  std::unordered_map<const nlohmann::json*, std::shared_ptr<const MemberSummary>> previous;
+  if (index_) {
+    previous.reserve(index_->members.size());
+    for (const auto& s : index_->members) previous.emplace(s->object.get(), s);
+  }
+  auto index = std::make_shared<MemberIndex>();
+  index->snapshot = snapshot;
+  index->members.reserve(snapshot->size());
+  for (const auto& [key, obj] : *snapshot) {
+    auto it = previous.find(obj.get());
+    index->members.push_back(it != previous.end() ? it->second : summarize(obj));
+    index->byCluster[index->members.back()->cluster].push_back(index->members.back().get());
+  }
+  index_ = index;
+  return index;
 }
 
 void MembershipReconciler::forget(const runtime::Request& request) {
@@ -404,20 +468,29 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     return settle(after);
   };
 
+  // The other members, from an index rebuilt only when the set of MeshMemberships changed: a
+  // pass costs O(members sharing the cluster name + members with overlapping ranges), not a scan
+  // of every member's object.
+  const std::shared_ptr<const MemberIndex> index = memberIndex();
+  const std::string selfCreated = metaField(p.live, "creationTimestamp");
+  auto isSelf = [&](const MemberSummary& other) { return other.ns == p.req.ns && other.name == p.req.name; };
+  // Of two members in conflict, the one already Ready keeps going; between equals, the older.
+  auto yieldsTo = [&](const MemberSummary& other) {
+    return other.ready != p.wasReady ? other.ready
+                                     : std::tie(other.creationTimestamp, other.ns, other.name) <
+                                           std::tie(selfCreated, p.req.ns, p.req.name);
+  };
+
   // ---- another member with the same cluster name?
-  for (const auto& other : deps_.memberships->store().list()) {
-    if (metaField(*other, "namespace") == p.req.ns && metaField(*other, "name") == p.req.name) continue;
-    if (clusterNameOf(*other) != p.cluster) continue;
-    const bool otherReady = readyIn(*other);
-    bool yields = otherReady != p.wasReady ? otherReady
-                                           : std::make_tuple(metaField(*other, "creationTimestamp"), metaField(*other, "namespace"), metaField(*other, "name")) <
-                                                 std::make_tuple(metaField(p.live, "creationTimestamp"), p.req.ns, p.req.name);
-    if (yields) {
-      return notReady(reason::kClusterNameConflict,
-                      "cluster name " + p.cluster + " is already used by MeshMembership " +
-                          metaField(*other, "namespace") + "/" + metaField(*other, "name") +
-                          ": set spec.clusterName to a name unique in the mesh",
-                      o.recheckInterval);
+  if (auto same = index->byCluster.find(p.cluster); same != index->byCluster.end()) {
+    for (const MemberSummary* other : same->second) {
+      if (isSelf(*other)) continue;
+      if (yieldsTo(*other)) {
+        return notReady(reason::kClusterNameConflict,
+                        "cluster name " + p.cluster + " is already used by MeshMembership " + other->ns + "/" +
+                            other->name + ": set spec.clusterName to a name unique in the mesh",
+                        o.recheckInterval);
+      }
     }
   }
 
@@ -625,17 +698,27 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   // ---- prerequisites.
   MemberNetworks self{p.cluster, p.key, p.status.podCIDRs, p.status.serviceCIDR,
                       network && network->vpcCIDRs ? *network->vpcCIDRs : std::vector<std::string>{}};
+  // Only members with a range overlapping one of ours can appear in findOverlaps' answer (which
+  // skips members with our cluster name): the others are filtered out on parsed ranges, without
+  // copying them.
+  std::vector<meta::Cidr> mine;
+  {
+    auto add = [&](const std::string& text) {
+      if (auto c = meta::Cidr::parse(text)) mine.push_back(*c);
+    };
+    for (const auto& c : self.podCIDRs) add(c);
+    if (!self.serviceCIDR.empty()) add(self.serviceCIDR);
+    for (const auto& c : self.vpcCIDRs) add(c);
+  }
   std::vector<MemberNetworks> others;
-  for (const auto& other : deps_.memberships->store().list()) {
-    if (metaField(*other, "namespace") == p.req.ns && metaField(*other, "name") == p.req.name) continue;
-    if (deleting(*other)) continue;
-    // Of two overlapping members, the one already Ready keeps going; between equals, the older.
-    const bool otherReady = readyIn(*other);
-    bool yields = otherReady != p.wasReady
-                      ? otherReady
-                      : std::make_tuple(metaField(*other, "creationTimestamp"), metaField(*other, "namespace"), metaField(*other, "name")) <
-                            std::make_tuple(metaField(p.live, "creationTimestamp"), p.req.ns, p.req.name);
-    if (yields) others.push_back(networksOf(*other));
+  if (!mine.empty()) {
+    for (const auto& other : index->members) {
+      if (other->deleting || other->cluster == p.cluster || isSelf(*other)) continue;
+      const bool overlapping = std::any_of(mine.begin(), mine.end(), [&](const meta::Cidr& a) {
+        return std::any_of(other->ranges.begin(), other->ranges.end(), [&](const meta::Cidr& b) { return a.overlaps(b); });
+      });
+      if (overlapping && yieldsTo(*other)) others.push_back(other->networks);
+    }
   }
   PrerequisiteInputs in;
   in.cluster = p.cluster;
