@@ -31,6 +31,46 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ConditionStatus = meta::ConditionStatus;
 
+namespace {
+
+// Identity of a shared object that survives its release (the control block stays while a weak
+// reference does, so the address is not reused): "still the same object?".
+using Identity = std::weak_ptr<const void>;
+bool same(const Identity& a, const Identity& b) { return !a.owner_before(b) && !b.owner_before(a); }
+
+// What a pass reads besides the probe outcome and the clock: while none of it changes, the last
+// pass that ended Ready still holds.
+struct PassInputs {
+  Identity object;       // this MeshMembership in the cache
+  std::uint64_t checks = 0;  // MemberIndex::checksVersion
+  Identity creds;        // the operator's credentials Secret in the cache
+  Identity remoteSecret;  // istiod's remote secret in the cache
+  Identity connection;   // the registry's connection
+  bool synced = false;
+  std::string drift;
+  Identity remote;       // the client probed and used
+  bool operator==(const PassInputs& o) const {
+    return same(object, o.object) && checks == o.checks && same(creds, o.creds) && same(remoteSecret, o.remoteSecret) &&
+           same(connection, o.connection) && synced == o.synced && drift == o.drift && same(remote, o.remote);
+  }
+};
+
+// Shared between a member's passes and its probe completions (I/O threads): a completion queues
+// a pass only when the pass could change something; after a pass that ended Ready, one that
+// repeats what that pass read (reachability, version, rounded latency and skew) does not.
+struct ProbeQuiet {
+  std::mutex mu;  // guards everything below
+  bool armed = false;        // the last full pass ended Ready, having read `consumed`
+  bool pendingFull = false;  // a pass since saw other inputs change
+  ProbeOutcome consumed;
+  std::string latency;       // status.probeLatency and status.clockSkew it wrote
+  std::string skew;
+  SteadyTime latencyAt{};
+  SteadyTime until{};        // something falls due then (full probe, token renewal)
+};
+
+}  // namespace
+
 // Per-member state kept between reconciles (not needed for correctness after a restart: the
 // credentials Secret and the status hold what must survive).
 struct MembershipReconciler::Member {
@@ -63,6 +103,11 @@ struct MembershipReconciler::Member {
   // transition Events).
   nlohmann::json statusWritten;
   std::string statusWrittenOver;
+  // Probe completions that change nothing queue no pass (ProbeQuiet); what the last pass that
+  // ended Ready read, and the outcome whose metrics were last recorded (by its `at`).
+  std::shared_ptr<ProbeQuiet> quiet = std::make_shared<ProbeQuiet>();
+  PassInputs readyInputs;
+  SteadyTime recordedAt{};
 };
 
 // One reconcile's working set.
@@ -72,6 +117,7 @@ struct MembershipReconciler::Pass {
   runtime::Request req;
   std::string key;
   nlohmann::json live;  // the MeshMembership as last read
+  cache::ObjectPtr cached;  // ... and as the cache holds it
   v1beta1::MeshMembership mm;
   std::int64_t generation = 0;
   std::string cluster;
@@ -131,6 +177,34 @@ std::string roundedSkew(const std::string& previous, std::optional<milliseconds>
   }
   const std::string text = meta::formatDurationShort(seconds(std::llabs(secs)));
   return secs < 0 ? "-" + text : text;
+}
+
+// Whether a probe outcome is worth a pass (see ProbeQuiet): the pass would write the same status
+// (reachability, version, rounded latency and skew under their hysteresis, the clock-skew
+// prerequisite) unless something else changed or fell due.
+bool worthAPass(ProbeQuiet& q, const ProbeOutcome& o, SteadyTime now, milliseconds fullProbeInterval,
+                milliseconds maxClockSkew) {
+  std::lock_guard lock(q.mu);
+  if (!q.armed || q.pendingFull || now >= q.until) return true;
+  const ProbeOutcome& c = q.consumed;
+  if (o.client != c.client || o.answered != c.answered || o.reachable != c.reachable || o.reason != c.reason ||
+      o.message != c.message) {
+    return true;
+  }
+  const auto& v = o.version;
+  const auto& w = c.version;
+  if (v.major != w.major || v.minor != w.minor || v.patch != w.patch || v.gitVersion != w.gitVersion ||
+      v.platform != w.platform) {
+    return true;
+  }
+  auto tooSkewed = [&](const std::optional<milliseconds>& s) { return s && (s->count() < 0 ? -*s : *s) > maxClockSkew; };
+  if (o.clockSkew.has_value() != c.clockSkew.has_value() || tooSkewed(o.clockSkew) != tooSkewed(c.clockSkew)) return true;
+  if (roundedSkew(q.skew, o.clockSkew) != q.skew) return true;
+  if (roundedLatency(q.latency, o.latency) != q.latency &&
+      (q.latency.empty() || q.latencyAt == SteadyTime{} || now - q.latencyAt >= fullProbeInterval)) {
+    return true;
+  }
+  return false;
 }
 
 // Lookups in cached objects, by reference: deleting(), readyIn() and metaField() run for each
@@ -194,6 +268,13 @@ struct MemberSummary {
   bool deleting = false;
   MemberNetworks networks;
   std::vector<meta::Cidr> ranges;  // networks' pod, service and VPC CIDRs that parse
+
+  // Same inputs to the cross-member checks.
+  bool sameChecks(const MemberSummary& o) const {
+    return ns == o.ns && name == o.name && creationTimestamp == o.creationTimestamp && cluster == o.cluster &&
+           ready == o.ready && deleting == o.deleting && networks.podCIDRs == o.networks.podCIDRs &&
+           networks.serviceCIDR == o.networks.serviceCIDR && networks.vpcCIDRs == o.networks.vpcCIDRs;
+  }
 };
 
 std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
@@ -220,6 +301,9 @@ std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
 // Every cached MeshMembership in the store's order (namespace, then name), and by cluster name.
 struct MembershipReconciler::MemberIndex {
   cache::SnapshotPtr snapshot;  // the content it was built from (held: its address is the key)
+  // Changes only when what the checks read changed (a member added or removed, or its cluster
+  // name, readiness, deletion, creation time or ranges): not with every status write.
+  std::uint64_t checksVersion = 0;
   std::vector<std::shared_ptr<const MemberSummary>> members;
   std::unordered_map<std::string, std::vector<const MemberSummary*>> byCluster;
 };
@@ -276,11 +360,19 @@ std::shared_ptr<const MembershipReconciler::MemberIndex> MembershipReconciler::m
   auto index = std::make_shared<MemberIndex>();
   index->snapshot = snapshot;
   index->members.reserve(snapshot->size());
+  bool checksChanged = !index_ || index_->members.size() != snapshot->size();
   for (const auto& [key, obj] : *snapshot) {
     auto it = previous.find(obj.get());
-    index->members.push_back(it != previous.end() ? it->second : summarize(obj));
+    if (it != previous.end()) {
+      index->members.push_back(it->second);
+    } else {
+      index->members.push_back(summarize(obj));
+      const std::size_t i = index->members.size() - 1;
+      if (!checksChanged && !index->members[i]->sameChecks(*index_->members[i])) checksChanged = true;
+    }
     index->byCluster[index->members.back()->cluster].push_back(index->members.back().get());
   }
+  index->checksVersion = index_ ? index_->checksVersion + (checksChanged ? 1 : 0) : 1;
   index_ = index;
   return index;
 }
@@ -392,6 +484,7 @@ runtime::ReconcileOutcome MembershipReconciler::reconcile(const runtime::Reconci
   p.key = req.toString();
   p.m = member(p.key);
   p.live = *cached;
+  p.cached = cached;
   if (!p.m->statusWrittenOver.empty() &&
       p.live.value("metadata", nlohmann::json::object()).value("resourceVersion", "") == p.m->statusWrittenOver) {
     p.live["status"] = p.m->statusWritten;  // the cache has not seen the last status write yet
@@ -610,22 +703,62 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   const milliseconds probeEvery = current && !outcome->answered
                                       ? std::min(o.probeInterval, o.unreachableProbeInterval)
                                       : o.probeInterval;
-  if (!current || clock_->now() - outcome->at >= probeEvery) {
+  // The probe's metrics and the connection's health, once per outcome.
+  auto recordProbe = [&] {
+    if (m.recordedAt == outcome->at) return;
+    m.recordedAt = outcome->at;
+    if (deps_.metrics) {
+      deps_.metrics->setReachable(p.cluster, outcome->reachable);
+      deps_.metrics->observeProbe(p.cluster, std::chrono::duration<double>(outcome->latency).count());
+    }
+    if (connection && !viaBootstrap) {
+      if (outcome->answered) {
+        connection->health()->answered();
+      } else {
+        connection->health()->noAnswer();
+      }
+    }
+  };
+  PassInputs inputs;
+  inputs.object = p.cached;
+  inputs.checks = index->checksVersion;
+  inputs.creds = deps_.secrets->get({p.req.ns, credsName});
+  inputs.remoteSecret = deps_.secrets->get({o.istioNamespace, desired::remoteSecretName(p.cluster)});
+  inputs.connection = connection;
+  inputs.synced = connection && connection->synced();
+  inputs.drift = drift;
+  inputs.remote = remote;
+  if (!current) {
     prober_.start(p.key, remote, requeuer(p.req));
     // The probe's completion queues the next pass; this timer only covers a lost completion.
     return runtime::Result::after(o.probeTimeout + probeEvery);
   }
-  if (deps_.metrics) {
-    deps_.metrics->setReachable(p.cluster, outcome->reachable);
-    deps_.metrics->observeProbe(p.cluster, std::chrono::duration<double>(outcome->latency).count());
+  {
+    std::lock_guard lock(m.quiet->mu);
+    if (!(inputs == m.readyInputs)) m.quiet->pendingFull = true;
   }
-  if (connection && !viaBootstrap) {
-    if (outcome->answered) {
-      connection->health()->answered();
-    } else {
-      connection->health()->noAnswer();
-    }
+  // An outcome is handled once a pass used it, or when it needs none (it repeats what the last
+  // pass that ended Ready read, and nothing else changed since: ProbeQuiet). A handled outcome
+  // is due for the next probe on the cadence of the probes' starts; any outcome once it is
+  // probeEvery old.
+  const SteadyTime steadyNow = clock_->now();
+  const bool handled = m.recordedAt == outcome->at ||
+                       !worthAPass(*m.quiet, *outcome, steadyNow, o.fullProbeInterval, o.maxClockSkew);
+  if (steadyNow - outcome->at >= probeEvery || (handled && steadyNow - outcome->startedAt >= probeEvery)) {
+    // The completion of the next probe queues a pass unless it needs none; this timer starts the
+    // probe after it.
+    recordProbe();
+    prober_.start(p.key, remote, requeuer(p.req),
+                  [quiet = m.quiet, clock = clock_, full = o.fullProbeInterval, maxSkew = o.maxClockSkew](const ProbeOutcome& out) {
+                    return worthAPass(*quiet, out, clock->now(), full, maxSkew);
+                  });
+    return runtime::Result::after(probeEvery);
   }
+  {
+    std::lock_guard lock(m.quiet->mu);
+    m.quiet->armed = false;  // until this pass ends Ready
+  }
+  recordProbe();
   if (!outcome->reachable) {
     if (outcome->reason == reason::kUnauthorized && !viaBootstrap) {
       m.forceBootstrap = "the remote API server rejected the operator's own token";
@@ -886,7 +1019,24 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
           "cluster " + p.cluster + " is a member of the mesh");
   auto next = std::min({o.probeInterval, until(p.now, opTiming.renewAt(o.renewFraction)),
                         until(p.now, rdTiming.renewAt(o.renewFraction))});
-  return settle(next);
+  auto settled = settle(next);
+  if (settled) {
+    // Ready: the next probe completions need no pass while they repeat this one's outcome and
+    // nothing else changes, until the next full probe or token renewal is due.
+    const SteadyTime steadyNow = clock_->now();
+    std::lock_guard lock(m.quiet->mu);
+    m.quiet->armed = true;
+    m.quiet->pendingFull = false;
+    m.quiet->consumed = *outcome;
+    m.quiet->latency = p.status.probeLatency;
+    m.quiet->skew = p.status.clockSkew;
+    m.quiet->latencyAt = m.latencyAt;
+    m.quiet->until = std::min({m.nodesAt + o.fullProbeInterval,
+                               steadyNow + until(p.now, opTiming.renewAt(o.renewFraction)),
+                               steadyNow + until(p.now, rdTiming.renewAt(o.renewFraction))});
+    m.readyInputs = inputs;
+  }
+  return settled;
 }
 
 runtime::ReconcileOutcome MembershipReconciler::finalize(Pass& p) {
