@@ -101,7 +101,8 @@ Prober::Prober(ClockPtr clock, milliseconds timeout) : state_(std::make_shared<S
   state_->timeout = timeout;
 }
 
-void Prober::start(const std::string& key, const kube::ClientPtr& client, std::function<void()> done) {
+void Prober::start(const std::string& key, const kube::ClientPtr& client, std::function<void()> done,
+                   std::function<bool(const ProbeOutcome&)> wanted) {
   std::uint64_t epoch;
   {
     std::lock_guard lock(state_->mu);
@@ -112,18 +113,22 @@ void Prober::start(const std::string& key, const kube::ClientPtr& client, std::f
     epoch = e.epoch;
   }
   const WallTime sentAt = state_->clock->wallNow();
+  const SteadyTime startedAt = state_->clock->now();
   const auto started = std::chrono::steady_clock::now();
   const void* identity = client.get();
   std::weak_ptr<State> weak = state_;
   client->getRawAsync(
       "/version", state_->timeout,
-      [weak, key, epoch, sentAt, started, identity, done = std::move(done)](Expected<http::Response> answer) {
+      [weak, key, epoch, sentAt, startedAt, started, identity, done = std::move(done),
+       wanted = std::move(wanted)](Expected<http::Response> answer) {
         auto state = weak.lock();
         if (!state) return;
         auto latency = duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
         ProbeOutcome outcome = interpretVersionAnswer(answer, sentAt, state->clock->wallNow(), latency);
         outcome.at = state->clock->now();
+        outcome.startedAt = startedAt;
         outcome.client = identity;
+        const bool call = done && (!wanted || wanted(outcome));
         {
           std::lock_guard lock(state->mu);
           auto it = state->entries.find(key);
@@ -131,7 +136,7 @@ void Prober::start(const std::string& key, const kube::ClientPtr& client, std::f
           it->second.inFlight = false;
           it->second.latest = std::move(outcome);
         }
-        if (done) done();
+        if (call) done();
       });
 }
 

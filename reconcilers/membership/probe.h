@@ -29,6 +29,7 @@ namespace rio::reconcilers::membership {
 /// The outcome of one quick probe.
 struct ProbeOutcome {
   SteadyTime at{};                // when it finished (the reconciler's clock)
+  SteadyTime startedAt{};         // when it was sent (the reconciler's clock): the probe cadence
   const void* client = nullptr;   // which client probed (identity only: results of a replaced
                                   // client are ignored)
   bool answered = false;          // the server sent an HTTP answer
@@ -56,8 +57,10 @@ class Prober {
   Prober(ClockPtr clock, std::chrono::milliseconds timeout);
 
   /// Starts GET /version with `client` for `key` unless a probe of `key` is already in flight.
-  /// `done` runs once the outcome is stored (on an I/O thread: it must only enqueue).
-  void start(const std::string& key, const kube::ClientPtr& client, std::function<void()> done);
+  /// `done` runs once the outcome is stored (on an I/O thread: it must only enqueue), unless
+  /// `wanted` is set and returns false for the outcome (also on the I/O thread; it must be cheap).
+  void start(const std::string& key, const kube::ClientPtr& client, std::function<void()> done,
+             std::function<bool(const ProbeOutcome&)> wanted = nullptr);
   /// The latest outcome for `key`, if any.
   std::optional<ProbeOutcome> latest(const std::string& key) const;
   /// True while a probe of `key` is running.

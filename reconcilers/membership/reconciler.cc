@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
+#include "api/meta/cidr.h"
 #include "api/meta/duration.h"
 #include "api/meta/time.h"
 #include "api/v1beta1/mesh_membership.h"
@@ -28,6 +30,46 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ConditionStatus = meta::ConditionStatus;
+
+namespace {
+
+// Identity of a shared object that survives its release (the control block stays while a weak
+// reference does, so the address is not reused): "still the same object?".
+using Identity = std::weak_ptr<const void>;
+bool same(const Identity& a, const Identity& b) { return !a.owner_before(b) && !b.owner_before(a); }
+
+// What a pass reads besides the probe outcome and the clock: while none of it changes, the last
+// pass that ended Ready still holds.
+struct PassInputs {
+  Identity object;       // this MeshMembership in the cache
+  std::uint64_t checks = 0;  // MemberIndex::checksVersion
+  Identity creds;        // the operator's credentials Secret in the cache
+  Identity remoteSecret;  // istiod's remote secret in the cache
+  Identity connection;   // the registry's connection
+  bool synced = false;
+  std::string drift;
+  Identity remote;       // the client probed and used
+  bool operator==(const PassInputs& o) const {
+    return same(object, o.object) && checks == o.checks && same(creds, o.creds) && same(remoteSecret, o.remoteSecret) &&
+           same(connection, o.connection) && synced == o.synced && drift == o.drift && same(remote, o.remote);
+  }
+};
+
+// Shared between a member's passes and its probe completions (I/O threads): a completion queues
+// a pass only when the pass could change something; after a pass that ended Ready, one that
+// repeats what that pass read (reachability, version, rounded latency and skew) does not.
+struct ProbeQuiet {
+  std::mutex mu;  // guards everything below
+  bool armed = false;        // the last full pass ended Ready, having read `consumed`
+  bool pendingFull = false;  // a pass since saw other inputs change
+  ProbeOutcome consumed;
+  std::string latency;       // status.probeLatency and status.clockSkew it wrote
+  std::string skew;
+  SteadyTime latencyAt{};
+  SteadyTime until{};        // something falls due then (full probe, token renewal)
+};
+
+}  // namespace
 
 // Per-member state kept between reconciles (not needed for correctness after a restart: the
 // credentials Secret and the status hold what must survive).
@@ -61,6 +103,11 @@ struct MembershipReconciler::Member {
   // transition Events).
   nlohmann::json statusWritten;
   std::string statusWrittenOver;
+  // Probe completions that change nothing queue no pass (ProbeQuiet); what the last pass that
+  // ended Ready read, and the outcome whose metrics were last recorded (by its `at`).
+  std::shared_ptr<ProbeQuiet> quiet = std::make_shared<ProbeQuiet>();
+  PassInputs readyInputs;
+  SteadyTime recordedAt{};
 };
 
 // One reconcile's working set.
@@ -70,6 +117,7 @@ struct MembershipReconciler::Pass {
   runtime::Request req;
   std::string key;
   nlohmann::json live;  // the MeshMembership as last read
+  cache::ObjectPtr cached;  // ... and as the cache holds it
   v1beta1::MeshMembership mm;
   std::int64_t generation = 0;
   std::string cluster;
@@ -131,7 +179,35 @@ std::string roundedSkew(const std::string& previous, std::optional<milliseconds>
   return secs < 0 ? "-" + text : text;
 }
 
-// Lookups in cached objects, by reference: deleting(), readyIn() and metaField() run for every
+// Whether a probe outcome is worth a pass (see ProbeQuiet): the pass would write the same status
+// (reachability, version, rounded latency and skew under their hysteresis, the clock-skew
+// prerequisite) unless something else changed or fell due.
+bool worthAPass(ProbeQuiet& q, const ProbeOutcome& o, SteadyTime now, milliseconds fullProbeInterval,
+                milliseconds maxClockSkew) {
+  std::lock_guard lock(q.mu);
+  if (!q.armed || q.pendingFull || now >= q.until) return true;
+  const ProbeOutcome& c = q.consumed;
+  if (o.client != c.client || o.answered != c.answered || o.reachable != c.reachable || o.reason != c.reason ||
+      o.message != c.message) {
+    return true;
+  }
+  const auto& v = o.version;
+  const auto& w = c.version;
+  if (v.major != w.major || v.minor != w.minor || v.patch != w.patch || v.gitVersion != w.gitVersion ||
+      v.platform != w.platform) {
+    return true;
+  }
+  auto tooSkewed = [&](const std::optional<milliseconds>& s) { return s && (s->count() < 0 ? -*s : *s) > maxClockSkew; };
+  if (o.clockSkew.has_value() != c.clockSkew.has_value() || tooSkewed(o.clockSkew) != tooSkewed(c.clockSkew)) return true;
+  if (roundedSkew(q.skew, o.clockSkew) != q.skew) return true;
+  if (roundedLatency(q.latency, o.latency) != q.latency &&
+      (q.latency.empty() || q.latencyAt == SteadyTime{} || now - q.latencyAt >= fullProbeInterval)) {
+    return true;
+  }
+  return false;
+}
+
+// Lookups in cached objects, by reference: deleting(), readyIn() and metaField() run for each
 // other member on each pass (cluster-name conflicts, CIDR overlaps). They used to copy the whole
 // metadata (managedFields included) or status each time, which made joining N members cost
 // O(N^2) object copies: most of the operator's CPU at a few hundred members.
@@ -180,7 +256,57 @@ milliseconds until(WallTime now, WallTime at) {
   return at <= now ? milliseconds(0) : duration_cast<milliseconds>(at - now);
 }
 
+// What the cross-member checks read from one cached MeshMembership, extracted once per version
+// of the object (objects in the cache are immutable: the pointer identifies the version).
+struct MemberSummary {
+  cache::ObjectPtr object;
+  std::string ns;
+  std::string name;
+  std::string creationTimestamp;
+  std::string cluster;
+  bool ready = false;
+  bool deleting = false;
+  MemberNetworks networks;
+  std::vector<meta::Cidr> ranges;  // networks' pod, service and VPC CIDRs that parse
+
+  // Same inputs to the cross-member checks.
+  bool sameChecks(const MemberSummary& o) const {
+    return ns == o.ns && name == o.name && creationTimestamp == o.creationTimestamp && cluster == o.cluster &&
+           ready == o.ready && deleting == o.deleting && networks.podCIDRs == o.networks.podCIDRs &&
+           networks.serviceCIDR == o.networks.serviceCIDR && networks.vpcCIDRs == o.networks.vpcCIDRs;
+  }
+};
+
+std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
+  auto s = std::make_shared<MemberSummary>();
+  s->object = obj;
+  s->ns = metaField(*obj, "namespace");
+  s->name = metaField(*obj, "name");
+  s->creationTimestamp = metaField(*obj, "creationTimestamp");
+  s->cluster = clusterNameOf(*obj);
+  s->ready = readyIn(*obj);
+  s->deleting = deleting(*obj);
+  s->networks = networksOf(*obj);
+  auto add = [&](const std::string& text) {
+    if (auto c = meta::Cidr::parse(text)) s->ranges.push_back(*c);
+  };
+  for (const auto& c : s->networks.podCIDRs) add(c);
+  if (!s->networks.serviceCIDR.empty()) add(s->networks.serviceCIDR);
+  for (const auto& c : s->networks.vpcCIDRs) add(c);
+  return s;
+}
+
 }  // namespace
+
+// Every cached MeshMembership in the store's order (namespace, then name), and by cluster name.
+struct MembershipReconciler::MemberIndex {
+  cache::SnapshotPtr snapshot;  // the content it was built from (held: its address is the key)
+  // Changes only when what the checks read changed (a member added or removed, or its cluster
+  // name, readiness, deletion, creation time or ranges): not with every status write.
+  std::uint64_t checksVersion = 0;
+  std::vector<std::shared_ptr<const MemberSummary>> members;
+  std::unordered_map<std::string, std::vector<const MemberSummary*>> byCluster;
+};
 
 struct MembershipReconciler::Enqueuer {
   std::mutex mu;  // guards fn
@@ -219,6 +345,36 @@ std::shared_ptr<MembershipReconciler::Member> MembershipReconciler::member(const
   auto& slot = members_[key];
   if (!slot) slot = std::make_shared<Member>();
   return slot;
+}
+
+std::shared_ptr<const MembershipReconciler::MemberIndex> MembershipReconciler::memberIndex() {
+  cache::SnapshotPtr snapshot = deps_.memberships->store().snapshot();  // O(1) until the next change
+  std::lock_guard lock(indexMu_);
+  if (index_ && index_->snapshot == snapshot) return index_;
+  // Rebuilt for a new content; objects whose pointer did not change keep their summary.
+  std::unordered_map<const nlohmann::json*, std::shared_ptr<const MemberSummary>> previous;
+  if (index_) {
+    previous.reserve(index_->members.size());
+    for (const auto& s : index_->members) previous.emplace(s->object.get(), s);
+  }
+  auto index = std::make_shared<MemberIndex>();
+  index->snapshot = snapshot;
+  index->members.reserve(snapshot->size());
+  bool checksChanged = !index_ || index_->members.size() != snapshot->size();
+  for (const auto& [key, obj] : *snapshot) {
+    auto it = previous.find(obj.get());
+    if (it != previous.end()) {
+      index->members.push_back(it->second);
+    } else {
+      index->members.push_back(summarize(obj));
+      const std::size_t i = index->members.size() - 1;
+      if (!checksChanged && !index->members[i]->sameChecks(*index_->members[i])) checksChanged = true;
+    }
+    index->byCluster[index->members.back()->cluster].push_back(index->members.back().get());
+  }
+  index->checksVersion = index_ ? index_->checksVersion + (checksChanged ? 1 : 0) : 1;
+  index_ = index;
+  return index;
 }
 
 void MembershipReconciler::forget(const runtime::Request& request) {
@@ -328,6 +484,7 @@ runtime::ReconcileOutcome MembershipReconciler::reconcile(const runtime::Reconci
   p.key = req.toString();
   p.m = member(p.key);
   p.live = *cached;
+  p.cached = cached;
   if (!p.m->statusWrittenOver.empty() &&
       p.live.value("metadata", nlohmann::json::object()).value("resourceVersion", "") == p.m->statusWrittenOver) {
     p.live["status"] = p.m->statusWritten;  // the cache has not seen the last status write yet
@@ -404,20 +561,29 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     return settle(after);
   };
 
+  // The other members, from an index rebuilt only when the set of MeshMemberships changed: a
+  // pass costs O(members sharing the cluster name + members with overlapping ranges), not a scan
+  // of every member's object.
+  const std::shared_ptr<const MemberIndex> index = memberIndex();
+  const std::string selfCreated = metaField(p.live, "creationTimestamp");
+  auto isSelf = [&](const MemberSummary& other) { return other.ns == p.req.ns && other.name == p.req.name; };
+  // Of two members in conflict, the one already Ready keeps going; between equals, the older.
+  auto yieldsTo = [&](const MemberSummary& other) {
+    return other.ready != p.wasReady ? other.ready
+                                     : std::tie(other.creationTimestamp, other.ns, other.name) <
+                                           std::tie(selfCreated, p.req.ns, p.req.name);
+  };
+
   // ---- another member with the same cluster name?
-  for (const auto& other : deps_.memberships->store().list()) {
-    if (metaField(*other, "namespace") == p.req.ns && metaField(*other, "name") == p.req.name) continue;
-    if (clusterNameOf(*other) != p.cluster) continue;
-    const bool otherReady = readyIn(*other);
-    bool yields = otherReady != p.wasReady ? otherReady
-                                           : std::make_tuple(metaField(*other, "creationTimestamp"), metaField(*other, "namespace"), metaField(*other, "name")) <
-                                                 std::make_tuple(metaField(p.live, "creationTimestamp"), p.req.ns, p.req.name);
-    if (yields) {
-      return notReady(reason::kClusterNameConflict,
-                      "cluster name " + p.cluster + " is already used by MeshMembership " +
-                          metaField(*other, "namespace") + "/" + metaField(*other, "name") +
-                          ": set spec.clusterName to a name unique in the mesh",
-                      o.recheckInterval);
+  if (auto same = index->byCluster.find(p.cluster); same != index->byCluster.end()) {
+    for (const MemberSummary* other : same->second) {
+      if (isSelf(*other)) continue;
+      if (yieldsTo(*other)) {
+        return notReady(reason::kClusterNameConflict,
+                        "cluster name " + p.cluster + " is already used by MeshMembership " + other->ns + "/" +
+                            other->name + ": set spec.clusterName to a name unique in the mesh",
+                        o.recheckInterval);
+      }
     }
   }
 
@@ -537,22 +703,62 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   const milliseconds probeEvery = current && !outcome->answered
                                       ? std::min(o.probeInterval, o.unreachableProbeInterval)
                                       : o.probeInterval;
-  if (!current || clock_->now() - outcome->at >= probeEvery) {
+  // The probe's metrics and the connection's health, once per outcome.
+  auto recordProbe = [&] {
+    if (m.recordedAt == outcome->at) return;
+    m.recordedAt = outcome->at;
+    if (deps_.metrics) {
+      deps_.metrics->setReachable(p.cluster, outcome->reachable);
+      deps_.metrics->observeProbe(p.cluster, std::chrono::duration<double>(outcome->latency).count());
+    }
+    if (connection && !viaBootstrap) {
+      if (outcome->answered) {
+        connection->health()->answered();
+      } else {
+        connection->health()->noAnswer();
+      }
+    }
+  };
+  PassInputs inputs;
+  inputs.object = p.cached;
+  inputs.checks = index->checksVersion;
+  inputs.creds = deps_.secrets->get({p.req.ns, credsName});
+  inputs.remoteSecret = deps_.secrets->get({o.istioNamespace, desired::remoteSecretName(p.cluster)});
+  inputs.connection = connection;
+  inputs.synced = connection && connection->synced();
+  inputs.drift = drift;
+  inputs.remote = remote;
+  if (!current) {
     prober_.start(p.key, remote, requeuer(p.req));
     // The probe's completion queues the next pass; this timer only covers a lost completion.
     return runtime::Result::after(o.probeTimeout + probeEvery);
   }
-  if (deps_.metrics) {
-    deps_.metrics->setReachable(p.cluster, outcome->reachable);
-    deps_.metrics->observeProbe(p.cluster, std::chrono::duration<double>(outcome->latency).count());
+  {
+    std::lock_guard lock(m.quiet->mu);
+    if (!(inputs == m.readyInputs)) m.quiet->pendingFull = true;
   }
-  if (connection && !viaBootstrap) {
-    if (outcome->answered) {
-      connection->health()->answered();
-    } else {
-      connection->health()->noAnswer();
-    }
+  // An outcome is handled once a pass used it, or when it needs none (it repeats what the last
+  // pass that ended Ready read, and nothing else changed since: ProbeQuiet). A handled outcome
+  // is due for the next probe on the cadence of the probes' starts; any outcome once it is
+  // probeEvery old.
+  const SteadyTime steadyNow = clock_->now();
+  const bool handled = m.recordedAt == outcome->at ||
+                       !worthAPass(*m.quiet, *outcome, steadyNow, o.fullProbeInterval, o.maxClockSkew);
+  if (steadyNow - outcome->at >= probeEvery || (handled && steadyNow - outcome->startedAt >= probeEvery)) {
+    // The completion of the next probe queues a pass unless it needs none; this timer starts the
+    // probe after it.
+    recordProbe();
+    prober_.start(p.key, remote, requeuer(p.req),
+                  [quiet = m.quiet, clock = clock_, full = o.fullProbeInterval, maxSkew = o.maxClockSkew](const ProbeOutcome& out) {
+                    return worthAPass(*quiet, out, clock->now(), full, maxSkew);
+                  });
+    return runtime::Result::after(probeEvery);
   }
+  {
+    std::lock_guard lock(m.quiet->mu);
+    m.quiet->armed = false;  // until this pass ends Ready
+  }
+  recordProbe();
   if (!outcome->reachable) {
     if (outcome->reason == reason::kUnauthorized && !viaBootstrap) {
       m.forceBootstrap = "the remote API server rejected the operator's own token";
@@ -625,17 +831,27 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   // ---- prerequisites.
   MemberNetworks self{p.cluster, p.key, p.status.podCIDRs, p.status.serviceCIDR,
                       network && network->vpcCIDRs ? *network->vpcCIDRs : std::vector<std::string>{}};
+  // Only members with a range overlapping one of ours can appear in findOverlaps' answer (which
+  // skips members with our cluster name): the others are filtered out on parsed ranges, without
+  // copying them.
+  std::vector<meta::Cidr> mine;
+  {
+    auto add = [&](const std::string& text) {
+      if (auto c = meta::Cidr::parse(text)) mine.push_back(*c);
+    };
+    for (const auto& c : self.podCIDRs) add(c);
+    if (!self.serviceCIDR.empty()) add(self.serviceCIDR);
+    for (const auto& c : self.vpcCIDRs) add(c);
+  }
   std::vector<MemberNetworks> others;
-  for (const auto& other : deps_.memberships->store().list()) {
-    if (metaField(*other, "namespace") == p.req.ns && metaField(*other, "name") == p.req.name) continue;
-    if (deleting(*other)) continue;
-    // Of two overlapping members, the one already Ready keeps going; between equals, the older.
-    const bool otherReady = readyIn(*other);
-    bool yields = otherReady != p.wasReady
-                      ? otherReady
-                      : std::make_tuple(metaField(*other, "creationTimestamp"), metaField(*other, "namespace"), metaField(*other, "name")) <
-                            std::make_tuple(metaField(p.live, "creationTimestamp"), p.req.ns, p.req.name);
-    if (yields) others.push_back(networksOf(*other));
+  if (!mine.empty()) {
+    for (const auto& other : index->members) {
+      if (other->deleting || other->cluster == p.cluster || isSelf(*other)) continue;
+      const bool overlapping = std::any_of(mine.begin(), mine.end(), [&](const meta::Cidr& a) {
+        return std::any_of(other->ranges.begin(), other->ranges.end(), [&](const meta::Cidr& b) { return a.overlaps(b); });
+      });
+      if (overlapping && yieldsTo(*other)) others.push_back(other->networks);
+    }
   }
   PrerequisiteInputs in;
   in.cluster = p.cluster;
@@ -803,7 +1019,24 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
           "cluster " + p.cluster + " is a member of the mesh");
   auto next = std::min({o.probeInterval, until(p.now, opTiming.renewAt(o.renewFraction)),
                         until(p.now, rdTiming.renewAt(o.renewFraction))});
-  return settle(next);
+  auto settled = settle(next);
+  if (settled) {
+    // Ready: the next probe completions need no pass while they repeat this one's outcome and
+    // nothing else changes, until the next full probe or token renewal is due.
+    const SteadyTime steadyNow = clock_->now();
+    std::lock_guard lock(m.quiet->mu);
+    m.quiet->armed = true;
+    m.quiet->pendingFull = false;
+    m.quiet->consumed = *outcome;
+    m.quiet->latency = p.status.probeLatency;
+    m.quiet->skew = p.status.clockSkew;
+    m.quiet->latencyAt = m.latencyAt;
+    m.quiet->until = std::min({m.nodesAt + o.fullProbeInterval,
+                               steadyNow + until(p.now, opTiming.renewAt(o.renewFraction)),
+                               steadyNow + until(p.now, rdTiming.renewAt(o.renewFraction))});
+    m.readyInputs = inputs;
+  }
+  return settled;
 }
 
 runtime::ReconcileOutcome MembershipReconciler::finalize(Pass& p) {

@@ -104,9 +104,14 @@ class MembershipReconciler final : public runtime::Reconciler {
 
   struct Member;
   struct Pass;
+  struct MemberIndex;
 
  private:
   struct Enqueuer;
+  /// The other members as the cross-member checks need them (cluster names, readiness, ranges),
+  /// rebuilt only when the informer's content changed since the last call, and then only for
+  /// the objects that changed.
+  std::shared_ptr<const MemberIndex> memberIndex();
   std::shared_ptr<Member> member(const std::string& key);
   void forget(const runtime::Request& request);
   /// A callback that queues `request` again (safe to call after the reconciler is gone).
@@ -123,6 +128,8 @@ class MembershipReconciler final : public runtime::Reconciler {
   std::shared_ptr<Enqueuer> enqueuer_;
   mutable std::mutex mu_;  // guards members_
   std::map<std::string, std::shared_ptr<Member>> members_;
+  std::mutex indexMu_;  // guards index_
+  std::shared_ptr<const MemberIndex> index_;
 };
 
 }  // namespace rio::reconcilers::membership

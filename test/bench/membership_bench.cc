@@ -9,6 +9,8 @@
 //   build/bin/membership-bench [--clusters 10,100] [--workers 4] [--idle-seconds 60] [--crds crds]
 //
 // Run from the source root (the CRDs are read from --crds). Prints one JSON object.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -97,6 +99,14 @@ json writeBreakdown(testenv::Testenv& env) {
   return out;
 }
 
+// CPU seconds (user + system) of the whole process so far: the controller and kube-testenv.
+double processCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 void resetStats(testenv::Testenv& env) {
   for (auto* c : env.clusters()) c->api().resetStats();
 }
@@ -154,6 +164,7 @@ json runOnce(int clusters, int workers, int idleSeconds, const std::string& crds
   while (!(*ctrl)->started()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   resetStats(env);
+  const double cpuStarted = processCpuSeconds();
   auto started = SteadyClock::now();
   for (int i = 0; i < clusters; ++i) {
     json mm = {{"apiVersion", "istio.alibabacloud.com/v1beta1"},
@@ -171,6 +182,7 @@ json runOnce(int clusters, int workers, int idleSeconds, const std::string& crds
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   double convergeSeconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  const double convergeCpu = processCpuSeconds() - cpuStarted;
   // Let in-flight reconciles (Deployment status, the last status writes) finish.
   std::this_thread::sleep_for(std::chrono::seconds(2));
   Totals converge = totals(env);
@@ -198,7 +210,9 @@ json runOnce(int clusters, int workers, int idleSeconds, const std::string& crds
     statusBefore[mm["metadata"].value("name", "")] = mm.value("status", json::object());
   }
   resetStats(env);
+  const double cpuIdleStarted = processCpuSeconds();
   std::this_thread::sleep_for(std::chrono::seconds(idleSeconds));
+  const double idleCpu = processCpuSeconds() - cpuIdleStarted;
   // What changed in the statuses while idle (each change is a write).
   std::map<std::string, int> changedFields;
   for (const auto& mm : hub.list(reconcilers::kMeshMemberships, "istio-system")) {
@@ -215,6 +229,9 @@ json runOnce(int clusters, int workers, int idleSeconds, const std::string& crds
   json out = {
       {"remotes", clusters},
       {"all_ready_seconds", convergeSeconds},
+      // Process CPU (controller and kube-testenv together) until all Ready, and while idle.
+      {"converge_cpu_seconds", convergeCpu},
+      {"idle_cpu_cores", idleSeconds ? idleCpu / idleSeconds : 0.0},
       {"remote_objects_written", remoteObjects},
       {"remote_writes", converge.remoteWrites},
       {"remote_requests", converge.remoteRequests},
