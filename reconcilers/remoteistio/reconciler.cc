@@ -295,7 +295,12 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
     if (!fresh && fresh.error().isNotFound()) return Result::done();
     if (!fresh) return runtime::retryable(fresh.error());
     if (!helpers::hasFinalizer(*fresh, v1beta1::kRemoteIstioFinalizer)) return Result::withBackoff();
-    return reconcileLive(ctx, *fresh, ri, now);
+    // Status and spec from the same fresh object: a status built on the cached (older) one
+    // would patch away what a pass wrote meanwhile (lastSyncTime, say).
+    auto decodedFresh = v1beta1::decodeRemoteIstio(*fresh);
+    if (!decodedFresh.ok() || decodedFresh.object.metadata.isBeingDeleted())
+      return Result::withBackoff();  // changed meanwhile: the next pass takes the usual path
+    return reconcileLive(ctx, *fresh, decodedFresh.object, now);
   }
 
   const auto& remote = conn.remote;
