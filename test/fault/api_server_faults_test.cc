@@ -206,20 +206,15 @@ TEST_CASE(
   World w({kBeijing});
   joinAndInstall(w, kBeijing);
   auto before = snapshot(w.env());
-  for (auto* c : w.env().env().clusters()) {
-    c->api().resetStats();
-    c->api().setErrorRules({rule(429, 1.0)});
-  }
+  w.resetStatsEverywhere();
+  w.setErrorRulesEverywhere({rule(429, 1.0)});
   {
     ProcessOptions o;
     o.waitForStart = false;  // it cannot start while every request is refused
     OperatorProcess op(w.env(), o);
     std::this_thread::sleep_for(4s);
-    std::uint64_t throttled = 0;
-    for (auto* c : w.env().env().clusters()) {
-      throttled += c->api().stats().count("", "", 429);
-      c->api().setErrorRules({});
-    }
+    const std::uint64_t throttled = w.answeredEverywhere(429);
+    w.setErrorRulesEverywhere({});
     // A client that honoured Retry-After: 1 asks at most about once a second per caller (a few
     // informers and workers); one that ignored it would have asked thousands of times.
     INFO("429 answers in 4 s: " << throttled);
@@ -228,10 +223,10 @@ TEST_CASE(
     checkConverged(w, kBeijing, before, reference);
   }
   // A restarted operator follows a change under a lighter, partial throttle.
-  for (auto* c : w.env().env().clusters()) c->api().setErrorRules({rule(429, 0.3)});
+  w.setErrorRulesEverywhere({rule(429, 0.3)});
   OperatorProcess op(w.env());
   checkStillFollows(w, "cn-beijing");
-  for (auto* c : w.env().env().clusters()) c->api().setErrorRules({});
+  w.setErrorRulesEverywhere({});
 }
 
 TEST_CASE(
@@ -244,17 +239,12 @@ TEST_CASE(
   auto before = snapshot(w.env());
   OperatorProcess op(w.env());
   for (int burst = 0; burst < 4; ++burst) {
-    for (auto* c : w.env().env().clusters()) {
-      c->api().setErrorRules({rule(500, 0.4), rule(503, 0.4)});
-    }
+    w.setErrorRulesEverywhere({rule(500, 0.4), rule(503, 0.4)});
     std::this_thread::sleep_for(1s);
-    for (auto* c : w.env().env().clusters()) c->api().setErrorRules({});
+    w.setErrorRulesEverywhere({});
     std::this_thread::sleep_for(300ms);
   }
-  std::uint64_t failed = 0;
-  for (auto* c : w.env().env().clusters()) {
-    failed += c->api().stats().count("", "", 500) + c->api().stats().count("", "", 503);
-  }
+  const std::uint64_t failed = w.answeredEverywhere(500) + w.answeredEverywhere(503);
   CHECK(failed > 0);
   checkConverged(w, kBeijing, before, reference);
   checkStillFollows(w, "cn-beijing");
@@ -268,10 +258,8 @@ TEST_CASE(
   World w({kBeijing});
   joinAndInstall(w, kBeijing);
   auto before = snapshot(w.env());
-  for (auto* c : w.env().env().clusters()) {
-    c->api().resetStats();
-    c->api().setErrorRules({rule(409, 0.5, "update")});
-  }
+  w.resetStatsEverywhere();
+  w.setErrorRulesEverywhere({rule(409, 0.5, "update")});
   OperatorProcess op(w.env());
   // The user annotates both resources while the operator writes their status: real conflicts.
   auto& hub = w.env().hub().api();
@@ -287,11 +275,8 @@ TEST_CASE(
     REQUIRE(hub.request("PATCH", ri, patch, "application/merge-patch+json").status == 200);
     std::this_thread::sleep_for(20ms);
   }
-  std::uint64_t conflicts = 0;
-  for (auto* c : w.env().env().clusters()) {
-    conflicts += c->api().stats().count("", "", 409);
-    c->api().setErrorRules({});
-  }
+  const std::uint64_t conflicts = w.answeredEverywhere(409);
+  w.setErrorRulesEverywhere({});
   CHECK(conflicts > 0);
   // The user's last edit is what the objects carry; nothing else of theirs changed.
   for (const auto& res : {reconcilers::kMeshMemberships, reconcilers::kRemoteIstios}) {

@@ -349,6 +349,20 @@ class World {
   OperatorEnv& env() { return *env_; }
   Tap& tap() { return tap_; }
 
+  /// The same error rules on every API server (hub and remotes); {} lifts them.
+  void setErrorRulesEverywhere(const std::vector<testenv::ErrorRule>& rules) {
+    for (auto* c : env_->env().clusters()) c->api().setErrorRules(rules);
+  }
+  /// Requests answered with `code` by all API servers since their last resetStats().
+  std::uint64_t answeredEverywhere(int code) {
+    std::uint64_t n = 0;
+    for (auto* c : env_->env().clusters()) n += c->api().stats().count("", "", code);
+    return n;
+  }
+  void resetStatsEverywhere() {
+    for (auto* c : env_->env().clusters()) c->api().resetStats();
+  }
+
   /// Objects a user made before the operator came: the checks expect them untouched.
   void seed(const std::vector<std::string>& remotes) {
     auto hub = env_->hubClient();
