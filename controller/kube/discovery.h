@@ -21,6 +21,8 @@ struct ServerVersion {
   std::string gitVersion;  // "v1.32.13"
   std::string platform;
 
+  bool operator==(const ServerVersion&) const = default;
+
   /// Parses gitVersion "v1.32.13", "v1.10.4-eks-abc", "v1.28.3+k3s1"; falls back to major/minor.
   static Expected<ServerVersion> fromJson(const nlohmann::json& j);
   /// Orders by (major, minor, patch).

@@ -191,12 +191,7 @@ bool worthAPass(ProbeQuiet& q, const ProbeOutcome& o, SteadyTime now, millisecon
       o.message != c.message) {
     return true;
   }
-  const auto& v = o.version;
-  const auto& w = c.version;
-  if (v.major != w.major || v.minor != w.minor || v.patch != w.patch || v.gitVersion != w.gitVersion ||
-      v.platform != w.platform) {
-    return true;
-  }
+  if (o.version != c.version) return true;
   auto tooSkewed = [&](const std::optional<milliseconds>& s) { return s && (s->count() < 0 ? -*s : *s) > maxClockSkew; };
   if (o.clockSkew.has_value() != c.clockSkew.has_value() || tooSkewed(o.clockSkew) != tooSkewed(c.clockSkew)) return true;
   if (roundedSkew(q.skew, o.clockSkew) != q.skew) return true;
@@ -277,6 +272,18 @@ struct MemberSummary {
   }
 };
 
+// The pod, service and VPC CIDRs of a member that parse.
+std::vector<meta::Cidr> rangesOf(const MemberNetworks& networks) {
+  std::vector<meta::Cidr> out;
+  auto add = [&](const std::string& text) {
+    if (auto c = meta::Cidr::parse(text)) out.push_back(*c);
+  };
+  for (const auto& c : networks.podCIDRs) add(c);
+  if (!networks.serviceCIDR.empty()) add(networks.serviceCIDR);
+  for (const auto& c : networks.vpcCIDRs) add(c);
+  return out;
+}
+
 std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
   auto s = std::make_shared<MemberSummary>();
   s->object = obj;
@@ -287,12 +294,7 @@ std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
   s->ready = readyIn(*obj);
   s->deleting = deleting(*obj);
   s->networks = networksOf(*obj);
-  auto add = [&](const std::string& text) {
-    if (auto c = meta::Cidr::parse(text)) s->ranges.push_back(*c);
-  };
-  for (const auto& c : s->networks.podCIDRs) add(c);
-  if (!s->networks.serviceCIDR.empty()) add(s->networks.serviceCIDR);
-  for (const auto& c : s->networks.vpcCIDRs) add(c);
+  s->ranges = rangesOf(s->networks);
   return s;
 }
 
@@ -834,15 +836,7 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   // Only members with a range overlapping one of ours can appear in findOverlaps' answer (which
   // skips members with our cluster name): the others are filtered out on parsed ranges, without
   // copying them.
-  std::vector<meta::Cidr> mine;
-  {
-    auto add = [&](const std::string& text) {
-      if (auto c = meta::Cidr::parse(text)) mine.push_back(*c);
-    };
-    for (const auto& c : self.podCIDRs) add(c);
-    if (!self.serviceCIDR.empty()) add(self.serviceCIDR);
-    for (const auto& c : self.vpcCIDRs) add(c);
-  }
+  const std::vector<meta::Cidr> mine = rangesOf(self);
   std::vector<MemberNetworks> others;
   if (!mine.empty()) {
     for (const auto& other : index->members) {

@@ -85,16 +85,26 @@ std::string joined(const std::vector<std::string>& lines) {
   return out;
 }
 
+// Kills the operator after each write `k` of the chosen part of a clean run's writes, then
+// restarts it (killAt).
+enum class Writes { kAll, kFirstHalf, kSecondHalf };
+void killAfterEachWrite(bool remoteIstio, Writes which) {
+  auto clean = cleanRun(remoteIstio);
+  INFO("the writes of " << (remoteIstio ? "a RemoteIstio reconcile" : "a join") << ":\n"
+                        << joined(clean.log));
+  REQUIRE(clean.writes > 3);
+  const std::uint64_t first = which == Writes::kSecondHalf ? clean.writes / 2 + 1 : 1;
+  const std::uint64_t last = which == Writes::kFirstHalf ? clean.writes / 2 : clean.writes;
+  for (std::uint64_t k = first; k <= last; ++k) killAt(k, remoteIstio, clean);
+}
+
 }  // namespace
 
 TEST_CASE(
     "The operator killed after any write of a join converges once restarted, every object "
     "once, the user's untouched",
     "[fault][kill]") {
-  auto clean = cleanRun(false);
-  INFO("the writes of a join:\n" << joined(clean.log));
-  REQUIRE(clean.writes > 3);
-  for (std::uint64_t k = 1; k <= clean.writes; ++k) killAt(k, false, clean);
+  killAfterEachWrite(false, Writes::kAll);
 }
 
 // The RemoteIstio's write points in two halves, two CTest tests that run side by side.
@@ -102,18 +112,12 @@ TEST_CASE(
     "The operator killed after any write in the first half of a RemoteIstio reconcile converges "
     "once restarted, every object once, the user's untouched",
     "[fault][kill]") {
-  auto clean = cleanRun(true);
-  INFO("the writes of a RemoteIstio reconcile:\n" << joined(clean.log));
-  REQUIRE(clean.writes > 3);
-  for (std::uint64_t k = 1; k <= clean.writes / 2; ++k) killAt(k, true, clean);
+  killAfterEachWrite(true, Writes::kFirstHalf);
 }
 
 TEST_CASE(
     "The operator killed after any write in the second half of a RemoteIstio reconcile converges "
     "once restarted, every object once, the user's untouched",
     "[fault][kill]") {
-  auto clean = cleanRun(true);
-  INFO("the writes of a RemoteIstio reconcile:\n" << joined(clean.log));
-  REQUIRE(clean.writes > 3);
-  for (std::uint64_t k = clean.writes / 2 + 1; k <= clean.writes; ++k) killAt(k, true, clean);
+  killAfterEachWrite(true, Writes::kSecondHalf);
 }

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int code = 400 + data[0] % 200;  // the HTTP status the server answered with
   const auto body = fuzz::asText(data + 1, size - 1);
 
-  if (auto status = meta::Status::parse(body)) {
+  const auto status = meta::Status::parse(body);
+  if (status) {
     // Encoding normalises (an empty status becomes "Failure"); after that it is a fixed point.
     const auto encoded = status->toJson();
     auto again = meta::Status::fromJson(encoded);
@@ -25,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto error = Error::fromHttp(code, body);
   RIO_FUZZ_CHECK(!error.message().empty(), body);
-  if (!meta::Status::parse(body)) {
+  if (!status) {
     // Not a Status: the body may be anything; at most a short printable snippet is kept.
     RIO_FUZZ_CHECK(error.message().size() <= 300, error.message());
     for (unsigned char c : error.message())

@@ -37,16 +37,15 @@ rio::http::ServerRequest parseRequest(std::string_view text) {
   const std::string method(requestLine.substr(0, space));
   const std::string target(space == std::string_view::npos ? "/" : requestLine.substr(space + 1));
   rio::http::Headers headers;
-  bool authorization = false;
   for (auto l = line(); !l.empty(); l = line()) {
     auto colon = l.find(':');
     if (colon == std::string_view::npos) continue;
     auto value = l.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     headers.push_back({std::string(l.substr(0, colon)), std::string(value)});
-    if (rio::http::findHeader({headers.back()}, "Authorization")) authorization = true;
   }
-  if (!authorization) headers.push_back({"Authorization", "Bearer admin-token"});
+  if (!rio::http::findHeader(headers, "Authorization"))
+    headers.push_back({"Authorization", "Bearer admin-token"});
   return rio::testenv::testing::makeRequest(method, target, std::string(text), std::move(headers));
 }
 

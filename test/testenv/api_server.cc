@@ -45,6 +45,16 @@ bool truthy(const std::optional<std::string>& v) {
   return v && (*v == "1" || *v == "true" || *v == "True");
 }
 
+/// What accounting and the fault hooks know of a request before it is answered.
+RequestRecord recordOf(const http::ServerRequest& request, const RequestInfo& info) {
+  RequestRecord record;
+  record.method = request.method;
+  record.target = request.target;
+  record.verb = info.verb;
+  record.resource = info.accountingResource();
+  return record;
+}
+
 bool isWriteVerb(const std::string& verb) {
   return verb == "create" || verb == "update" || verb == "patch" || verb == "delete" ||
          verb == "deletecollection";
@@ -429,11 +439,7 @@ void ApiServer::Impl::handle(http::ServerRequest request, http::ExchangePtr exch
     ctx->info = parseRequestInfo(request);
     bool adminPath = request.path == "/_testenv" || request.path.rfind("/_testenv/", 0) == 0;
     if (!internal) {
-      auto record = std::make_shared<RequestRecord>();
-      record->method = request.method;
-      record->target = request.target;
-      record->verb = ctx->info.verb;
-      record->resource = ctx->info.accountingResource();
+      auto record = std::make_shared<RequestRecord>(recordOf(request, ctx->info));
       auto started = deps.clock->now();
       std::weak_ptr<Impl> weak = weak_from_this();
       std::weak_ptr<Ctx> weakCtx = ctx;
@@ -517,12 +523,8 @@ void ApiServer::Impl::process(const std::shared_ptr<Ctx>& ctxPtr) {
       return;
     }
     if (opts.dropIf && !ctx.internal) {
-      RequestRecord record;
-      record.method = ctx.req.method;
-      record.target = ctx.req.target;
+      RequestRecord record = recordOf(ctx.req, ctx.info);
       record.user = ctx.user.name;
-      record.verb = ctx.info.verb;
-      record.resource = ctx.info.accountingResource();
       if (opts.dropIf(record)) {
         ctx.ex->abort();
         return;
