@@ -372,12 +372,25 @@ class WatchImpl final : public Watch, public std::enable_shared_from_this<WatchI
   WatchImpl(std::shared_ptr<ClientImpl> client, std::string method, WatchHandler handler)
       : client_(std::move(client)), method_(std::move(method)), handler_(std::move(handler)) {}
 
+  // The stream's callbacks hold the watch weakly: the owner's WatchPtr keeps it alive, and the
+  // stream (held by the watch and by the transport) must not keep its watch alive in turn, or a
+  // watch still open when the transport stops would never be freed.
+  ~WatchImpl() override {
+    if (stream_) stream_->cancel();
+  }
+
   void start(http::Request request) {
-    auto self = shared_from_this();
+    std::weak_ptr<WatchImpl> weak = weak_from_this();
     StreamCallbacks cb;
-    cb.onHeaders = [self](int status, const http::Headers&) { self->status_ = status; };
-    cb.onData = [self](std::string_view data) { self->onData(data); };
-    cb.onClose = [self](const std::optional<Error>& error) { self->onStreamClosed(error); };
+    cb.onHeaders = [weak](int status, const http::Headers&) {
+      if (auto self = weak.lock()) self->status_ = status;
+    };
+    cb.onData = [weak](std::string_view data) {
+      if (auto self = weak.lock()) self->onData(data);
+    };
+    cb.onClose = [weak](const std::optional<Error>& error) {
+      if (auto self = weak.lock()) self->onStreamClosed(error);
+    };
     started_ = std::chrono::steady_clock::now();
     auto stream = client_->transport().stream(request, std::move(cb));
     std::lock_guard lock(mu_);

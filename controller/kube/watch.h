@@ -59,7 +59,8 @@ struct WatchHandler {
   std::function<void(const std::optional<Error>& error)> onClose;
 };
 
-/// A running watch.
+/// A running watch. The caller's WatchPtr keeps it running: dropping the last one cancels the
+/// stream, and the handler is not called after that (not even onClose).
 class Watch {
  public:
   virtual ~Watch() = default;
