@@ -179,7 +179,33 @@ void SerialExecutor::post(std::function<void()> fn) {
       schedule = true;
     }
   }
-  if (schedule) executor_->post([self = shared_from_this()] { self->drain(); });
+  if (schedule) scheduleDrain();
+}
+
+void SerialExecutor::scheduleDrain() {
+  struct Drain {
+    std::shared_ptr<SerialExecutor> strand;
+    bool ran = false;
+    ~Drain() {
+      if (!ran) strand->dropQueued();
+    }
+  };
+  auto task = std::make_shared<Drain>();
+  task->strand = shared_from_this();
+  executor_->post([task] {
+    task->ran = true;
+    task->strand->drain();
+  });
+}
+
+void SerialExecutor::dropQueued() {
+  std::deque<std::function<void()>> dropped;
+  {
+    std::lock_guard lock(mu_);
+    dropped.swap(tasks_);
+    scheduled_ = false;
+  }
+  // `dropped` is destroyed here, outside the lock: a capture's destructor may post again.
 }
 
 TimerHandlePtr SerialExecutor::postAt(SteadyTime when, std::function<void()> fn) {
@@ -215,7 +241,7 @@ void SerialExecutor::drain() {
   }
   tCurrentStrand = previous;
   // More work is queued: yield the worker and continue behind other strands' tasks.
-  executor_->post([self = shared_from_this()] { self->drain(); });
+  scheduleDrain();
 }
 
 }  // namespace rio::runtime

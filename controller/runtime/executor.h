@@ -83,7 +83,8 @@ std::shared_ptr<ExecutorImpl> makeExecutor(std::size_t threads = 2, ClockPtr clo
 /// A strand: tasks posted here run one at a time, in order, on the underlying executor's threads,
 /// without a thread of its own. Costs a mutex, a deque and a flag; idle strands cost nothing else.
 /// Thread-safety: post()/postAt() may be called from any thread, including from a task of this
-/// strand (the task then runs after the current one). Lifetime: queued tasks keep the strand alive.
+/// strand (the task then runs after the current one). Lifetime: queued tasks keep the strand alive;
+/// once the executor shuts down, the strand drops its queued tasks (and what they captured) too.
 class SerialExecutor : public std::enable_shared_from_this<SerialExecutor> {
  public:
   /// `executor` must outlive the strand's tasks.
@@ -103,6 +104,10 @@ class SerialExecutor : public std::enable_shared_from_this<SerialExecutor> {
  private:
   explicit SerialExecutor(ExecutorPtr executor) : executor_(std::move(executor)) {}
   void drain();
+  // Posts drain() to the executor; if the executor drops it unrun (it is shutting down), the
+  // queued tasks are dropped with it instead of waiting forever for a drain that never comes.
+  void scheduleDrain();
+  void dropQueued();
 
   // Tasks run before yielding the worker to other strands: keeps one busy informer from
   // starving the others on a small pool.
