@@ -106,7 +106,8 @@ Expected<void> Manager::init() {
     co.metrics = clientMetrics_;
     co.clock = clock_;
     co.retry.maxRetries = 0;
-    auto leaseClient = options_.clientFactory(*io_, co, options_.renewDeadline / 2);
+    leaderIo_ = std::make_unique<IoRuntime>(1);
+    auto leaseClient = options_.clientFactory(*leaderIo_, co, options_.renewDeadline / 2);
     if (!leaseClient) return fail(leaseClient.error().wrap("leader election client"));
     auto lock = std::make_shared<leader::LeaseLockImpl>(
         *leaseClient, options_.leaderElectionNamespace, options_.leaderElectionId);
@@ -129,7 +130,14 @@ Expected<void> Manager::init() {
     callbacks.onNewLeader = [this, identity](const std::string& holder) {
       if (holder != identity) logger_.info("new leader observed", {{"leader", holder}});
     };
-    auto elector = leader::LeaderElector::create(lock, executor_, lo, std::move(callbacks));
+    // A caller-supplied executor (tests, with their own clock) runs the elector too.
+    runtime::ExecutorPtr electorExecutor = executor_;
+    if (!options_.executor) {
+      leaderExecutor_ = runtime::makeExecutor(2, clock_);  // the watchdog runs beside a call
+      electorExecutor = leaderExecutor_;
+    }
+    auto elector =
+        leader::LeaderElector::create(lock, electorExecutor, lo, std::move(callbacks));
     if (!elector) return fail(elector.error());
     elector_ = *elector;
   }
@@ -159,7 +167,9 @@ Manager::~Manager() {
   elector_.reset();
   informers_.reset();
   broadcaster_.reset();
+  if (leaderExecutor_) leaderExecutor_->shutdown();
   if (ownedExecutor_) ownedExecutor_->shutdown();
+  if (leaderIo_) leaderIo_->stop();
   if (io_) io_->stop();
 }
 

@@ -197,6 +197,10 @@ class Manager {
   std::unique_ptr<InformerFactory> informers_;
   events::BroadcasterPtr broadcaster_;
   leader::LeaderElectorPtr elector_;
+  // Leader election's own threads and I/O thread: renewals must not queue behind the work of
+  // thousands of informers or TLS handshakes (a starved renewal loses the Lease).
+  std::unique_ptr<IoRuntime> leaderIo_;
+  std::shared_ptr<runtime::ExecutorImpl> leaderExecutor_;  // unset when options.executor is given
   HealthChecks healthz_{"healthz"};
   HealthChecks readyz_{"readyz"};
   std::vector<std::unique_ptr<http::Server>> servers_;
