@@ -57,7 +57,8 @@ struct PassInputs {
 
 // Shared between a member's passes and its probe completions (I/O threads): a completion queues
 // a pass only when the pass could change something; after a pass that ended Ready, one that
-// repeats what that pass read (reachability, version, rounded latency and skew) does not.
+// repeats what that pass read (reachability, version, rounded skew) does not; nor does a new
+// latency alone (it is written with the next status write that happens anyway).
 struct ProbeQuiet {
   std::mutex mu;  // guards everything below
   bool armed = false;        // the last full pass ended Ready, having read `consumed`
@@ -65,7 +66,6 @@ struct ProbeQuiet {
   ProbeOutcome consumed;
   std::string latency;       // status.probeLatency and status.clockSkew it wrote
   std::string skew;
-  SteadyTime latencyAt{};
   SteadyTime until{};        // something falls due then (full probe, token renewal)
 };
 
@@ -180,10 +180,9 @@ std::string roundedSkew(const std::string& previous, std::optional<milliseconds>
 }
 
 // Whether a probe outcome is worth a pass (see ProbeQuiet): the pass would write the same status
-// (reachability, version, rounded latency and skew under their hysteresis, the clock-skew
+// (reachability, version, rounded skew under its hysteresis, the clock-skew
 // prerequisite) unless something else changed or fell due.
-bool worthAPass(ProbeQuiet& q, const ProbeOutcome& o, SteadyTime now, milliseconds fullProbeInterval,
-                milliseconds maxClockSkew) {
+bool worthAPass(ProbeQuiet& q, const ProbeOutcome& o, SteadyTime now, milliseconds maxClockSkew) {
   std::lock_guard lock(q.mu);
   if (!q.armed || q.pendingFull || now >= q.until) return true;
   const ProbeOutcome& c = q.consumed;
@@ -195,11 +194,9 @@ bool worthAPass(ProbeQuiet& q, const ProbeOutcome& o, SteadyTime now, millisecon
   auto tooSkewed = [&](const std::optional<milliseconds>& s) { return s && (s->count() < 0 ? -*s : *s) > maxClockSkew; };
   if (o.clockSkew.has_value() != c.clockSkew.has_value() || tooSkewed(o.clockSkew) != tooSkewed(c.clockSkew)) return true;
   if (roundedSkew(q.skew, o.clockSkew) != q.skew) return true;
-  if (roundedLatency(q.latency, o.latency) != q.latency &&
-      (q.latency.empty() || q.latencyAt == SteadyTime{} || now - q.latencyAt >= fullProbeInterval)) {
-    return true;
-  }
-  return false;
+  // A new latency alone is not worth a pass: it goes out with the next status write that happens
+  // anyway (see writeStatus).
+  return q.latency.empty();
 }
 
 // Lookups in cached objects, by reference: deleting(), readyIn() and metaField() run for each
@@ -448,6 +445,16 @@ namespace {
 Expected<bool> writeStatus(Pass& p, kube::Client& hub, const events::EventRecorderPtr& recorder) {
   p.status.observedGeneration = p.generation;
   nlohmann::json status = meta::encode(p.status);
+  // A new probeLatency alone is no reason to write (an idle mesh writes nothing): it goes out
+  // with the next write that happens anyway. The exact figure is the probe-duration metric.
+  if (const nlohmann::json* live = child(p.live, "status"); live && live->contains("probeLatency")) {
+    nlohmann::json unchanged = status;
+    unchanged["probeLatency"] = (*live)["probeLatency"];
+    if (unchanged == *live) {
+      status = std::move(unchanged);
+      p.status.probeLatency = (*live)["probeLatency"].get<std::string>();
+    }
+  }
   auto wrote = helpers::updateStatusIfChanged(hub, kMeshMemberships, p.live, status);
   if (!wrote && wrote.error().isConflict()) {
     // The cache has not seen this controller's previous status write yet (status changes do not
@@ -745,14 +752,14 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   // probeEvery old.
   const SteadyTime steadyNow = clock_->now();
   const bool handled = m.recordedAt == outcome->at ||
-                       !worthAPass(*m.quiet, *outcome, steadyNow, o.fullProbeInterval, o.maxClockSkew);
+                       !worthAPass(*m.quiet, *outcome, steadyNow, o.maxClockSkew);
   if (steadyNow - outcome->at >= probeEvery || (handled && steadyNow - outcome->startedAt >= probeEvery)) {
     // The completion of the next probe queues a pass unless it needs none; this timer starts the
     // probe after it.
     recordProbe();
     prober_.start(p.key, remote, requeuer(p.req),
-                  [quiet = m.quiet, clock = clock_, full = o.fullProbeInterval, maxSkew = o.maxClockSkew](const ProbeOutcome& out) {
-                    return worthAPass(*quiet, out, clock->now(), full, maxSkew);
+                  [quiet = m.quiet, clock = clock_, maxSkew = o.maxClockSkew](const ProbeOutcome& out) {
+                    return worthAPass(*quiet, out, clock->now(), maxSkew);
                   });
     return runtime::Result::after(probeEvery);
   }
@@ -1024,7 +1031,6 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     m.quiet->consumed = *outcome;
     m.quiet->latency = p.status.probeLatency;
     m.quiet->skew = p.status.clockSkew;
-    m.quiet->latencyAt = m.latencyAt;
     m.quiet->until = std::min({m.nodesAt + o.fullProbeInterval,
                                steadyNow + until(p.now, opTiming.renewAt(o.renewFraction)),
                                steadyNow + until(p.now, rdTiming.renewAt(o.renewFraction))});
