@@ -98,6 +98,7 @@ Expected<RemoteClusterPtr> ClusterRegistry::build(const std::string& cluster, co
   rc->client_ = *client;
   rc->health_ = std::make_shared<cache::ServerHealth>();
   rc->probeTimeout_ = options_.requestTimeout;
+  rc->connectedAt_ = options_.clock->now();
 
   std::vector<ChangeHandler> handlers;
   {

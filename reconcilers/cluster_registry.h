@@ -62,6 +62,8 @@ class RemoteCluster {
   const cache::InformerPtr& namespaces() const { return namespaces_; }
   /// True once every informer has its first list.
   bool synced() const;
+  /// When this connection was made (the registry's clock): how long the first lists have taken.
+  SteadyTime connectedAt() const { return connectedAt_; }
   /// Shared reachability of this API server (informers and the membership probe report to it).
   const cache::ServerHealthPtr& health() const { return health_; }
   /// Where the credentials came from ("Secret istio-system/remote-istio-operator-cn-beijing").
@@ -88,6 +90,7 @@ class RemoteCluster {
   std::map<std::string, cache::InformerPtr> owned_;  // by resource qualified name
   cache::InformerPtr namespaces_;
   std::chrono::milliseconds probeTimeout_{0};
+  SteadyTime connectedAt_{};
   std::shared_ptr<std::atomic<bool>> probing_ = std::make_shared<std::atomic<bool>>(false);
   mutable std::mutex mu_;  // guards origin_
   std::string origin_;

@@ -35,6 +35,8 @@ namespace component = v1beta1::component;
 
 constexpr std::chrono::milliseconds kMinRequeue{1000};
 constexpr std::chrono::milliseconds kCacheWait{500};
+// How long a Ready RemoteIstio keeps its status while a new connection lists its caches.
+constexpr std::chrono::seconds kFirstListGrace{60};
 constexpr std::chrono::milliseconds kDeletionRetry{std::chrono::seconds(15)};
 
 // Reasons that mean something is wrong (Warning events, phase Degraded), as opposed to waiting.
@@ -314,6 +316,14 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
   }
   if (!remote->synced()) {
     // The namespace list and owned-object caches decide what to create, label and prune.
+    // A RemoteIstio already Ready for this generation stays so while a new connection (after a
+    // restart or failover) lists: reporting "waiting" would flap Ready, with two status writes
+    // and two Events per RemoteIstio, on every restart. Past the grace, say why it waits.
+    const auto* ready = meta::findCondition(status.conditions, condition::kReady);
+    if (ready && ready->status == meta::ConditionStatus::kTrue && ready->observedGeneration == gen &&
+        deps_.clock->now() - remote->connectedAt() < kFirstListGrace) {
+      return Result::after(kCacheWait);
+    }
     std::vector<std::string> pending;
     auto kinds = reconcilers::ownedNamespacedResources();
     for (const auto& res : reconcilers::ownedClusterResources()) kinds.push_back(res);
