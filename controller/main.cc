@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   }
   rio::reconcilers::OperatorOptions operatorOptions;
   operatorOptions.meshNamespace = commandLine->meshNamespace;
+  operatorOptions.membership.probeInterval = commandLine->clusterProbeInterval;
   auto op = rio::reconcilers::Operator::setup(**mgr, std::move(operatorOptions));
   if (!op) {
     logger.error("unable to set up the controllers", {{"error", op.error().message()}});

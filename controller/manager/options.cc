@@ -146,6 +146,16 @@ const std::vector<Flag>& flags() {
          c.meshNamespace = v;
          return {};
        }},
+      {"cluster-probe-interval",
+       "How often each member cluster's API server is asked GET /version (Reachable, version, "
+       "clock skew): one request per cluster each time. An unreachable cluster shows "
+       "Reachable=False within this plus the request timeout.",
+       false, true, [](const CommandLine& c) { return fmtDuration(c.clusterProbeInterval); },
+       [](CommandLine& c, const std::string& v) -> Expected<void> {
+         if (auto ok = setDuration(c.clusterProbeInterval, v); !ok) return ok;
+         if (c.clusterProbeInterval < std::chrono::seconds(1)) return invalid("must be at least 1s");
+         return {};
+       }},
       {"help", "Show this help and exit.", true, false, nullptr,
        [](CommandLine& c, const std::string& v) -> Expected<void> {
          auto b = parseGoBool(v);

@@ -37,6 +37,8 @@ struct CommandLine {
   log::Format logFormat = log::Format::kAuto;  // json unless stderr is a terminal
   /// Domain option passed through to the reconcilers: where Istio's control plane runs.
   std::string meshNamespace = "istio-system";
+  /// Domain option: the membership reachability probe's interval.
+  std::chrono::milliseconds clusterProbeInterval{std::chrono::seconds(10)};
   bool help = false;
   bool version = false;
 };

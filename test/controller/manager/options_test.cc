@@ -52,7 +52,8 @@ TEST_CASE(
                   "--leader-elect", "--leader-election-namespace=ops",
                   "--leader-election-lease-duration=1m30s", "--leader-election-renew-deadline",
                   "20s", "--leader-election-retry-period=500ms", "--max-concurrent-reconciles=4",
-                  "--log-level=debug", "--log-format", "text", "--mesh-namespace=mesh"});
+                  "--log-level=debug", "--log-format", "text", "--mesh-namespace=mesh",
+                  "--cluster-probe-interval=1m"});
   REQUIRE(c);
   CHECK(c->kubeconfig == "/tmp/kc");
   CHECK(c->metricsBindAddress == "127.0.0.1:9090");
@@ -65,6 +66,9 @@ TEST_CASE(
   CHECK(c->logLevel == log::Level::kDebug);
   CHECK(c->logFormat == log::Format::kText);
   CHECK(c->meshNamespace == "mesh");
+  CHECK(c->clusterProbeInterval == 60s);
+  CHECK(parse({}).value().clusterProbeInterval == 10s);
+  CHECK_FALSE(parse({"--cluster-probe-interval=500ms"}));
   CHECK(parse({"--leader-elect=false"})->leaderElect == false);
   CHECK(parse({"-h"})->help);
   CHECK(parse({"--version"})->version);
@@ -140,7 +144,8 @@ TEST_CASE("Options: --help lists every flag with its default and environment var
        {"--kubeconfig", "--metrics-bind-address", "--health-probe-bind-address", "--leader-elect",
         "--leader-election-namespace", "--leader-election-id", "--leader-election-lease-duration",
         "--leader-election-renew-deadline", "--leader-election-retry-period",
-        "--max-concurrent-reconciles", "--log-level", "--log-format", "--mesh-namespace", "--help",
+        "--max-concurrent-reconciles", "--log-level", "--log-format", "--mesh-namespace",
+        "--cluster-probe-interval", "--help",
         "--version"}) {
     CHECK_THAT(text, Catch::Contains(flag));
   }
