@@ -44,12 +44,12 @@ manifests: ## Check CRDs, samples and deploy manifests render
 docker-build: ## Build the container image (needs a Docker engine)
 	docker build -t remote-istio-operator:dev .
 
-# LeakSanitizer stays off until watch streams left open at a test's end stop keeping their
-# WatchImpl <-> stream-callback cycle alive (`make test-asan LSAN=1` turns it on to work on that).
-test-asan: deps ## All tests under AddressSanitizer + UndefinedBehaviorSanitizer
+# LeakSanitizer is on (LSAN=0 turns it off); undefined behaviour aborts the test
+# (-fno-sanitize-recover=all).
+test-asan: deps ## All tests under AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer
 	@$(call CMAKE_CONFIGURE,build-asan,-DRIO_SANITIZE='address;undefined' -DCMAKE_BUILD_TYPE=Debug)
 	@cmake --build build-asan -j $(JOBS)
-	@ASAN_OPTIONS=detect_leaks=$(or $(LSAN),0) UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=$(or $(LSAN),1) UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir build-asan --no-tests=error --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 test-tsan: deps ## Runtime and reconciler tests under ThreadSanitizer
