@@ -68,6 +68,8 @@ void ConnectionResolver::fromMembership(const v1beta1::MeshMembership& m, Connec
   if (m.metadata.isBeingDeleted() || !issued || issued->status != meta::ConditionStatus::kTrue ||
       !remote) {
     out.reason = std::string(reason::kMembershipNotReady);
+    out.connectPending = !m.metadata.isBeingDeleted() && issued &&
+                         issued->status == meta::ConditionStatus::kTrue;
     out.message = "waiting for " + out.credentialsSource + " to connect cluster " + out.cluster +
                   ": " +
                   (m.metadata.isBeingDeleted() ? std::string("it is being deleted")

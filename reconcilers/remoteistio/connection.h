@@ -37,6 +37,9 @@ struct Connection {
   /// When not usable: the Connected=False reason and message.
   std::string reason;
   std::string message;
+  /// Not usable only because this process has not connected yet: the MeshMembership reports its
+  /// credentials issued (a restarted operator, before the membership controller's first pass).
+  bool connectPending = false;
   /// PrerequisitesNotMet: install nothing at all.
   bool installBlocked = false;
   /// How long a deletion keeps trying to clean up an unreachable cluster.

@@ -212,6 +212,7 @@ RemoteIstioReconciler::RemoteIstioReconciler(RemoteIstioDeps deps,
       hubPki_(deps_.hub, deps_.operatorSecrets, options_.meshNamespace, options_.lifetimes),
       remoteNamespace_(deps_.registry->meshNamespace()) {
   if (!deps_.clock) deps_.clock = options_.clock ? options_.clock : systemClock();
+  startedAt_ = deps_.clock->now();
 }
 
 runtime::ReconcileOutcome RemoteIstioReconciler::reconcile(const runtime::ReconcileContext& ctx,
@@ -271,7 +272,17 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
     return writeStatus(live, before, status);
   };
 
+  // After a restart or failover, this process connects and lists before it knows anything a
+  // RemoteIstio Ready for its generation does not already say: reporting "waiting" meanwhile
+  // would flap Ready, with two status writes and two Events per RemoteIstio, on every restart.
+  // Past the grace, say why it waits.
+  const auto* readyBefore = meta::findCondition(status.conditions, condition::kReady);
+  const bool keepReady = readyBefore && readyBefore->status == meta::ConditionStatus::kTrue &&
+                         readyBefore->observedGeneration == gen;
   if (!conn.remote) {
+    if (keepReady && conn.connectPending && deps_.clock->now() - startedAt_ < kFirstListGrace) {
+      return Result::after(kCacheWait);
+    }
     auto wrote = notConnected(conn.reason, conn.message, phase::kPending);
     if (!wrote) return statusFailed(wrote.error());
     logger.debug("remote cluster not connected", {{"reason", conn.reason}});
@@ -316,12 +327,7 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
   }
   if (!remote->synced()) {
     // The namespace list and owned-object caches decide what to create, label and prune.
-    // A RemoteIstio already Ready for this generation stays so while a new connection (after a
-    // restart or failover) lists: reporting "waiting" would flap Ready, with two status writes
-    // and two Events per RemoteIstio, on every restart. Past the grace, say why it waits.
-    const auto* ready = meta::findCondition(status.conditions, condition::kReady);
-    if (ready && ready->status == meta::ConditionStatus::kTrue && ready->observedGeneration == gen &&
-        deps_.clock->now() - remote->connectedAt() < kFirstListGrace) {
+    if (keepReady && deps_.clock->now() - remote->connectedAt() < kFirstListGrace) {
       return Result::after(kCacheWait);
     }
     std::vector<std::string> pending;

@@ -95,6 +95,7 @@ class RemoteIstioReconciler final : public runtime::Reconciler {
   ConnectionResolver resolver_;
   HubPki hubPki_;
   std::string remoteNamespace_;
+  SteadyTime startedAt_;  // the first minute after a start, Ready statuses wait for connections
 
   std::mutex versionsMu_;  // guards versions_
   /// Remote Kubernetes versions, asked once per connection.

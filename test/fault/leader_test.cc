@@ -2,6 +2,8 @@
 // releases the Lease): the standby takes over once the Lease expires and converges a change made
 // after the kill.
 #include <catch2/catch.hpp>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include "test/fault/fault_harness.h"
 
@@ -95,4 +97,34 @@ TEST_CASE(
   before.at("hub RemoteIstio istio-system/cn-beijing")["metadata"]["generation"] =
       after.at("hub RemoteIstio istio-system/cn-beijing")["metadata"]["generation"];
   checkNothingElseTouched(before, after);
+}
+
+TEST_CASE(
+    "An operator restarted with everything Ready changes nothing: no status write and no Event in "
+    "any cluster, Ready never leaves True",
+    "[fault][restart]") {
+  World w({kBeijing});
+  joinAndInstall(w, kBeijing);
+  {
+    OperatorProcess first(w.env());
+    waitConverged(w, kBeijing);
+  }
+  w.resetStatsEverywhere();
+  OperatorProcess second(w.env());
+  // The new process has run a full RemoteIstio pass over its own synced caches once it reports
+  // the remote in its metrics; then it goes quiet.
+  REQUIRE(eventually(
+      [&] {
+        auto text = prometheus::TextSerializer().Serialize(second.manager().registry().Collect());
+        return text.find(R"(remote_istio_ready{cluster="cn-beijing"} 1)") != std::string::npos;
+      },
+      kConverge));
+  REQUIRE(w.settle());
+  for (auto* cluster : w.env().env().clusters()) {
+    auto stats = cluster->api().stats();
+    INFO(stats.toJson().dump());
+    CHECK(stats.writes == 0);
+  }
+  CHECK(w.membershipReady("cn-beijing"));
+  CHECK(w.remoteIstioReady("cn-beijing"));
 }
