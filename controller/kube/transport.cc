@@ -431,7 +431,13 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void release() {
     cancelTimer();
-    if (conn_) core_->putIdle(std::move(conn_));
+    if (!conn_) return;
+    // A large answer (a LIST) grew the read buffer to its size; the connection's next use is
+    // often a watch that sits idle for an hour, or nothing: do not keep it.
+    if (conn_->buffer.size() == 0 && conn_->buffer.capacity() > kKeptReadBuffer) {
+      conn_->buffer.shrink_to_fit();
+    }
+    core_->putIdle(std::move(conn_));
   }
 
   void finish(std::optional<Error> error) {
@@ -478,6 +484,7 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   static constexpr std::size_t kChunkSize = 16 * 1024;
+  static constexpr std::size_t kKeptReadBuffer = 8 * 1024;
 
   std::shared_ptr<TransportCore> core_;
   Executor ex_;
