@@ -9,7 +9,8 @@ For each N (--clusters 10,100,1000):
     (counted in remote-0, every remote being alike); operator RSS (VmRSS, VmHWM from /proc).
   - idle: requests and writes per remote per minute over --idle-seconds once converged.
   - restart: SIGTERM, a new operator process with the N pairs present: time from exec until each
-    key has been reconciled (controller_runtime_reconcile_total) with nothing left in the queues.
+    key has been reconciled (controller_runtime_reconcile_total), every remote has had a full
+    RemoteIstio pass (remote_istio_ready), and nothing is left in the queues.
   - outage: --outage-fraction of the remotes blackholed (PUT /_testenv/faults) until their
     MeshMemberships leave Ready; time from the end of the outage to all Ready again.
   - failover: a standby operator; the leader SIGKILLed; time until the standby holds the Lease
@@ -185,6 +186,11 @@ class Operator:
 
     def is_leader(self):
         return bool(re.search(r'^leader_election_master_status\{[^}]*\} 1', self.scrape() or "", re.M))
+
+    def remotes_passed(self):
+        """Remote clusters this process has run a full RemoteIstio pass for (remote_istio_ready
+        is set by a pass over synced caches, not by a pass that waits for them)."""
+        return len(re.findall(r'^remote_istio_ready\{[^}]*\} 1', self.scrape() or "", re.M))
 
     def reconciled(self):
         """Reconciles per controller (every result) and the total queue depth."""
@@ -461,9 +467,10 @@ def run_n(args, n):
             if leader is None and op.is_leader():
                 leader = time.monotonic() - t0
             per, depth = op.reconciled()
-            # Every key reconciled at least once by this process, and then everything Ready.
+            # Every key reconciled at least once by this process, a full pass over synced caches
+            # for every remote, and then everything Ready.
             if per and all(v >= n for v in per.values()) and len(per) >= 2 and depth == 0 \
-                    and not env.not_ready():
+                    and op.remotes_passed() >= n and not env.not_ready():
                 done = True
                 break
             time.sleep(0.1 if n <= 100 else 0.5)
