@@ -483,7 +483,8 @@ class Call : public std::enable_shared_from_this<Call> {
     return "talking to the server";
   }
 
-  static constexpr std::size_t kChunkSize = 16 * 1024;
+  // Watch events are small; a larger one takes more reads. Every open watch holds one chunk.
+  static constexpr std::size_t kChunkSize = 4 * 1024;
   static constexpr std::size_t kKeptReadBuffer = 8 * 1024;
 
   std::shared_ptr<TransportCore> core_;
