@@ -166,6 +166,14 @@ void createPilotPod(testing::OperatorEnv& env, const std::string& name, const st
   REQUIRE(patched);
 }
 
+// The reference procedure's starting point for cn-beijing: istio-system in the remote, a pilot
+// pod in the control plane, and create-secret.sh's Secret.
+void prepareBeijing(testing::OperatorEnv& env) {
+  createNamespace(env.remoteClient("cn-beijing"), kNs);
+  createPilotPod(env, "istio-pilot-1", "10.100.0.11");
+  createLegacySecret(env, "cn-beijing", env.remote("cn-beijing").kubeconfig());
+}
+
 json getRi(testing::OperatorEnv& env, const std::string& name) {
   auto got = env.hubClient()->get(reconcilers::kRemoteIstios, {kNs, name});
   return got ? *got : json();
@@ -908,9 +916,7 @@ TEST_CASE(
     "without a status write",
     "[remoteistio][integration]") {
   testing::OperatorEnv env;
-  createNamespace(env.remoteClient("cn-beijing"), kNs);
-  createPilotPod(env, "istio-pilot-1", "10.100.0.11");
-  createLegacySecret(env, "cn-beijing", env.remote("cn-beijing").kubeconfig());
+  prepareBeijing(env);
   {
     Operator op(env);
     env.createInHub(remoteIstio("cn-beijing").dump());
@@ -961,9 +967,7 @@ TEST_CASE(
     "reported",
     "[remoteistio][integration]") {
   testing::OperatorEnv env;
-  createNamespace(env.remoteClient("cn-beijing"), kNs);
-  createPilotPod(env, "istio-pilot-1", "10.100.0.11");
-  createLegacySecret(env, "cn-beijing", env.remote("cn-beijing").kubeconfig());
+  prepareBeijing(env);
   Operator op(env);
   json ri = remoteIstio("cn-beijing");
   ri["spec"]["security"] = {
@@ -1029,9 +1033,7 @@ std::string secretValue(testing::OperatorEnv& env, const std::string& name,
 TEST_CASE("RemoteIstio: certificates are re-issued when a third of their lifetime is left",
           "[remoteistio][integration]") {
   testing::OperatorEnv env;
-  createNamespace(env.remoteClient("cn-beijing"), kNs);
-  createPilotPod(env, "istio-pilot-1", "10.100.0.11");
-  createLegacySecret(env, "cn-beijing", env.remote("cn-beijing").kubeconfig());
+  prepareBeijing(env);
   auto clock = std::make_shared<ShiftedClock>();
   RemoteIstioControllerOptions options;
   options.clock = clock;
