@@ -220,6 +220,8 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcile(const runtime::Reconc
   auto live = deps_.remoteIstios->get({request.ns, request.name});
   if (!live) {
     deps_.index->remove(request);
+    std::lock_guard lock(syncedMu_);
+    synced_.erase(request.ns + "/" + request.name);
     return Result::done();
   }
   auto decoded = v1beta1::decodeRemoteIstio(*live);
@@ -421,7 +423,15 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
     status.components.push_back(pass.gateway.toStatus(component::kIngressGateway));
   if (!pass.version.empty()) status.kubernetesVersion = pass.version;
   status.labeledNamespaces = pass.labeledNamespaces;
-  if (writer.wrote()) status.lastSyncTime = meta::toTime(now);
+  {
+    const std::string key = ri.metadata.namespace_ + "/" + ri.metadata.name;
+    std::lock_guard lock(syncedMu_);
+    if (writer.wrote()) synced_[key] = meta::toTime(now);
+    if (auto it = synced_.find(key);
+        it != synced_.end() && (!status.lastSyncTime || *status.lastSyncTime < it->second)) {
+      status.lastSyncTime = it->second;
+    }
+  }
 
   if (deps_.metrics) {
     deps_.metrics->setReady(conn.cluster, ready);

@@ -97,6 +97,11 @@ class RemoteIstioReconciler final : public runtime::Reconciler {
   std::string remoteNamespace_;
   SteadyTime startedAt_;  // the first minute after a start, Ready statuses wait for connections
 
+  std::mutex syncedMu_;  // guards synced_
+  /// When a pass last changed something in each RemoteIstio's remote (by "namespace/name"): the
+  /// status write that said so may have been refused (409) and the next pass writes nothing.
+  std::map<std::string, meta::Time> synced_;
+
   std::mutex versionsMu_;  // guards versions_
   /// Remote Kubernetes versions, asked once per connection.
   std::map<std::string, std::pair<std::weak_ptr<reconcilers::RemoteCluster>, std::string>>
