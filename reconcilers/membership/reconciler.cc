@@ -90,7 +90,6 @@ struct MembershipReconciler::Member {
   std::int64_t nodesGeneration = -1;
   std::string serviceCidr;
   std::int64_t serviceCidrGeneration = -1;
-  SteadyTime latencyAt{};  // when status.probeLatency last changed
   // Why the bootstrap credentials are needed although the operator has its own (its token was
   // rejected, or RBAC joining created was removed); empty when they are not.
   std::string forceBootstrap;
@@ -447,12 +446,14 @@ Expected<bool> writeStatus(Pass& p, kube::Client& hub, const events::EventRecord
   nlohmann::json status = meta::encode(p.status);
   // A new probeLatency alone is no reason to write (an idle mesh writes nothing): it goes out
   // with the next write that happens anyway. The exact figure is the probe-duration metric.
-  if (const nlohmann::json* live = child(p.live, "status"); live && live->contains("probeLatency")) {
+  const nlohmann::json* live = child(p.live, "status");
+  if (const nlohmann::json* latency = live ? child(*live, "probeLatency") : nullptr;
+      latency && latency->is_string()) {
     nlohmann::json unchanged = status;
-    unchanged["probeLatency"] = (*live)["probeLatency"];
+    unchanged["probeLatency"] = *latency;
     if (unchanged == *live) {
+      p.status.probeLatency = latency->get<std::string>();
       status = std::move(unchanged);
-      p.status.probeLatency = (*live)["probeLatency"].get<std::string>();
     }
   }
   auto wrote = helpers::updateStatusIfChanged(hub, kMeshMemberships, p.live, status);
@@ -782,14 +783,10 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   setCond(p, condition::kReachable, ConditionStatus::kTrue, reason::kReconciled,
           "the API server of cluster " + p.cluster + " answers");
   p.status.kubernetesVersion = outcome->version.gitVersion;
-  // A coarse figure, changed at most once per full-probe interval: each change is a status write
-  // (the exact latency is the remote_istio_cluster_probe_duration_seconds metric).
-  if (auto latency = roundedLatency(p.mm.status.probeLatency, outcome->latency); latency != p.mm.status.probeLatency) {
-    if (p.mm.status.probeLatency.empty() || m.latencyAt == SteadyTime{} || clock_->now() - m.latencyAt >= o.fullProbeInterval) {
-      p.status.probeLatency = latency;
-      m.latencyAt = clock_->now();
-    }
-  }
+  // A coarse figure (roundedLatency's buckets and hysteresis); a change alone is not written, it
+  // goes out with the next status write (writeStatus). The exact latency is the
+  // remote_istio_cluster_probe_duration_seconds metric.
+  p.status.probeLatency = roundedLatency(p.mm.status.probeLatency, outcome->latency);
   p.status.clockSkew = roundedSkew(p.mm.status.clockSkew, outcome->clockSkew);
 
   // A failed request to a live remote: condition on `type` and Ready, re-checked on the probe
