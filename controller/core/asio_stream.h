@@ -6,13 +6,13 @@
 #include <variant>
 
 #include "controller/core/asio.h"
+#include "controller/core/tls_socket.h"
 
 namespace rio::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
-using TlsStream = beast::ssl_stream<tcp::socket>;
 using ErrorCode = boost::system::error_code;
 
 /// Satisfies Asio's AsyncReadStream/AsyncWriteStream. Not thread-safe: use it on one strand (the
@@ -25,16 +25,16 @@ class AnyStream {
   explicit AnyStream(tcp::socket socket) : s_(std::in_place_type<tcp::socket>, std::move(socket)) {}
   /// A TLS connection over `socket`; the handshake is the caller's (tls()->async_handshake).
   AnyStream(tcp::socket socket, asio::ssl::context& ctx)
-      : s_(std::in_place_type<TlsStream>, std::move(socket), ctx) {}
+      : s_(std::in_place_type<TlsSocket>, std::move(socket), ctx) {}
 
   executor_type get_executor() noexcept { return socket().get_executor(); }
 
   /// The TLS layer, or null for a plain connection.
-  TlsStream* tls() noexcept { return std::get_if<TlsStream>(&s_); }
+  TlsSocket* tls() noexcept { return std::get_if<TlsSocket>(&s_); }
 
   /// The TCP socket underneath (for close, shutdown, endpoints, options).
   tcp::socket& socket() noexcept {
-    if (auto* t = tls()) return beast::get_lowest_layer(*t);
+    if (auto* t = tls()) return t->socket();
     return std::get<tcp::socket>(s_);
   }
 
@@ -72,7 +72,7 @@ class AnyStream {
   }
 
  private:
-  std::variant<tcp::socket, TlsStream> s_;
+  std::variant<tcp::socket, TlsSocket> s_;
 };
 
 /// A steady_timer that is re-armed for successive deadlines (read, then idle, ...). An expiry
