@@ -11,8 +11,11 @@ RandomFn defaultRandom() {
     std::mt19937_64 engine{std::random_device{}()};
     std::uniform_real_distribution<double> dist{0.0, 1.0};
   };
-  auto shared = std::make_shared<Shared>();
-  return [shared] {
+  // One engine for the process: seeding from std::random_device costs a system call or more, and
+  // every Backoff (one per request, watch and work item) asks for a source.
+  // Never destroyed: threads may still draw during static destruction.
+  static Shared* const shared = new Shared();
+  return [] {
     std::lock_guard lock(shared->mu);
     return shared->dist(shared->engine);
   };

@@ -3,11 +3,17 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <cstring>
 #include <ctime>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -27,6 +33,47 @@ using NamesPtr = std::unique_ptr<GENERAL_NAMES, ossl::Free<GENERAL_NAMES_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, ossl::Free<X509_STORE_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, ossl::Free<X509_STORE_CTX_free>>;
 using StackPtr = std::unique_ptr<STACK_OF(X509), ossl::Free<freeStack>>;
+
+// Results that depend only on their PEM input, remembered by the input's SHA-256: reconcilers
+// check the same Secrets on every pass, and OpenSSL 3 decodes PEM (a key above all) slowly.
+// Bounded: forgotten all at once when full. Thread-safe.
+template <class V>
+class ContentMemo {
+ public:
+  std::optional<V> get(const std::string& digest) {
+    if (digest.empty()) return std::nullopt;  // no digest: nothing remembered
+    std::lock_guard lock(mu_);
+    auto it = known_.find(digest);
+    if (it == known_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(const std::string& digest, V value) {
+    if (digest.empty()) return;
+    std::lock_guard lock(mu_);
+    if (known_.size() >= kMaxEntries) known_.clear();
+    known_.insert_or_assign(digest, std::move(value));
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 8192;
+  std::mutex mu_;
+  std::unordered_map<std::string, V> known_;
+};
+
+// SHA-256 over the parts, each preceded by its length (so {"ab", "c"} and {"a", "bc"} differ).
+std::string digestOf(std::initializer_list<std::string_view> parts) {
+  std::unique_ptr<EVP_MD_CTX, ossl::Free<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return {};
+  for (std::string_view part : parts) {
+    const std::uint64_t size = part.size();
+    EVP_DigestUpdate(ctx.get(), &size, sizeof size);
+    EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+  }
+  if (EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) return {};
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
 
 bool isIpLiteral(const std::string& text) {
   unsigned char buf[16];
@@ -238,9 +285,14 @@ Expected<KeyedCertificate> issue(const CertificateSpec& spec, const KeyedCertifi
 }
 
 Expected<CertificateInfo> parseCertificate(const std::string& pem) {
+  static ContentMemo<CertificateInfo> memo;
+  const std::string digest = digestOf({pem});
+  if (auto known = memo.get(digest)) return *known;
   auto certs = ossl::readCertificates(pem, "certificate");
   if (!certs) return fail(certs.error());
-  return describe(certs->front().get());
+  CertificateInfo info = describe(certs->front().get());
+  memo.put(digest, info);
+  return info;
 }
 
 Expected<std::vector<CertificateInfo>> parseBundle(const std::string& pem) {
@@ -285,7 +337,9 @@ Expected<void> verify(const std::string& leafPem, const std::string& caPem, Wall
       Error::tls(std::string("certificate verify failed: ") + X509_verify_cert_error_string(err)));
 }
 
-bool keyMatchesCertificate(const std::string& certPem, const std::string& keyPem) {
+namespace {
+
+bool keyMatchesCertificateUncached(const std::string& certPem, const std::string& keyPem) {
   auto certs = ossl::readCertificates(certPem, "certificate");
   auto key = ossl::readPrivateKey(keyPem, "key");
   if (!certs || !key) return false;
@@ -293,5 +347,17 @@ bool keyMatchesCertificate(const std::string& certPem, const std::string& keyPem
   ERR_clear_error();
   return match;
 }
+
+}  // namespace
+
+bool keyMatchesCertificate(const std::string& certPem, const std::string& keyPem) {
+  static ContentMemo<bool> memo;
+  const std::string digest = digestOf({certPem, keyPem});
+  if (auto known = memo.get(digest)) return *known;
+  bool match = keyMatchesCertificateUncached(certPem, keyPem);
+  memo.put(digest, match);
+  return match;
+}
+
 
 }  // namespace rio::pki

@@ -1,5 +1,8 @@
 #include "test/testenv/validation.h"
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <set>
 
@@ -8,6 +11,22 @@
 
 namespace rio::testenv {
 namespace {
+
+// A schema's `pattern`, compiled once per process (std::regex compiles slowly, and every write of
+// a custom resource is validated); null when it does not compile, which validation ignores.
+std::shared_ptr<const std::regex> compiledPattern(const std::string& pattern) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const std::regex>> compiled;
+  std::lock_guard lock(mu);
+  auto it = compiled.find(pattern);
+  if (it != compiled.end()) return it->second;
+  std::shared_ptr<const std::regex> re;
+  try {
+    re = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error&) {
+  }
+  return compiled.emplace(pattern, re).first->second;
+}
 
 const char kSubdomainMsg[] =
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
@@ -736,13 +755,10 @@ void validateNode(const nlohmann::json& schema, const nlohmann::json& value,
           in + " should be at least " + std::to_string(m.get<long long>()) + " chars long"));
     }
     if (const auto& p = at(schema, "pattern"); p.is_string()) {
-      try {
-        std::regex re(p.get<std::string>(), std::regex::ECMAScript);
-        if (!std::regex_search(s, re)) {
-          errs.push_back(FieldError::invalid(path, value,
-                                             in + " should match '" + p.get<std::string>() + "'"));
-        }
-      } catch (const std::regex_error&) {
+      const auto re = compiledPattern(p.get_ref<const std::string&>());
+      if (re && !std::regex_search(s, *re)) {
+        errs.push_back(FieldError::invalid(path, value,
+                                           in + " should match '" + p.get<std::string>() + "'"));
       }
     }
   }
