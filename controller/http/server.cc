@@ -175,6 +175,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     SSL* ssl = stream_.tls()->native_handle();
     if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) serverName_ = sni;
+    tlsResumed_ = SSL_session_reused(ssl) == 1;
     X509* cert = SSL_get0_peer_certificate(ssl);
     if (cert != nullptr && SSL_get_verify_result(ssl) == X509_V_OK) {
       PeerCertificate peer;
@@ -424,6 +425,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> body_;
   const std::string remote_;
   std::string serverName_;
+  bool tlsResumed_ = false;
   std::optional<PeerCertificate> peer_;
 
   bool closed_ = false;
@@ -532,6 +534,7 @@ void Session::dispatch(bhttp::request_header<> header, std::string body, bool to
   req.peer = peer_;
   req.remoteAddress = remote_;
   req.serverName = serverName_;
+  req.tlsResumed = tlsResumed_;
 
   ++exchangeId_;
   exchangeActive_ = true;

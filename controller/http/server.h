@@ -60,6 +60,8 @@ struct ServerRequest {
   /// The host name the client sent in TLS SNI; empty for plain HTTP and when none was sent
   /// (clients send none for IP literals).
   std::string serverName;
+  /// The TLS handshake resumed an earlier session (no certificates exchanged).
+  bool tlsResumed = false;
 
   std::optional<std::string_view> header(std::string_view name) const { return findHeader(headers, name); }
   /// First value of a query parameter.

@@ -52,6 +52,16 @@ bool looksAlive(Connection& c) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+struct SessionFree {
+  void operator()(SSL_SESSION* s) const noexcept { SSL_SESSION_free(s); }
+};
+
+// Index of the TransportCore pointer in its SSL_CTX (for the new-session callback).
+int coreIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 // Everything a request needs from its transport; requests keep it alive while they run.
 struct TransportCore {
   TransportCore(IoRuntime& runtime, Endpoint ep, TransportOptions opts)
@@ -65,8 +75,25 @@ struct TransportCore {
   bool verifyNameIsIp = false;
   bool verify = true;
 
-  std::mutex mu;  // guards idle
+  std::mutex mu;  // guards idle and session
   std::deque<ConnectionPtr> idle;
+  // The latest TLS session the server offered (a TLS 1.3 ticket): new connections resume it and
+  // skip the certificate exchange, most of a handshake's cost on both sides. Only this
+  // transport's connections use it: same server, same trust, same name checked.
+  std::unique_ptr<SSL_SESSION, SessionFree> session;
+
+  void setSession(SSL_SESSION* s) {
+    std::unique_ptr<SSL_SESSION, SessionFree> previous(s);
+    std::lock_guard lock(mu);
+    session.swap(previous);
+  }
+  // A copy: OpenSSL marks the session of a connection freed without a close_notify as not
+  // resumable, and connections here end by closing their socket.
+  std::unique_ptr<SSL_SESSION, SessionFree> currentSession() {
+    std::lock_guard lock(mu);
+    if (!session) return nullptr;
+    return std::unique_ptr<SSL_SESSION, SessionFree>(SSL_SESSION_dup(session.get()));
+  }
 
   ConnectionPtr takeIdle() {
     std::deque<ConnectionPtr> stale;
@@ -245,6 +272,7 @@ class Call : public std::enable_shared_from_this<Call> {
         SSL_set1_host(ssl, name.c_str());
       }
     }
+    if (auto session = core_->currentSession()) SSL_set_session(ssl, session.get());
     tls->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](ErrorCode e) { self->onHandshake(e); });
   }
@@ -687,7 +715,18 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
           return fail(r.error().wrap("client certificate"));
         }
       }
+      // Keep the sessions the server offers (TLS 1.3 tickets arrive after the handshake).
+      SSL_CTX_set_session_cache_mode(ctx.native_handle(),
+                                     SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+      SSL_CTX_sess_set_new_cb(ctx.native_handle(), [](SSL* ssl, SSL_SESSION* session) {
+        auto* owner = static_cast<TransportCore*>(
+            SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), coreIndex()));
+        SSL_SESSION* copy = owner != nullptr ? SSL_SESSION_dup(session) : nullptr;
+        if (copy != nullptr) owner->setSession(copy);  // (see currentSession)
+        return 0;  // OpenSSL keeps its reference
+      });
       core->ssl.emplace(std::move(ctx));
+      SSL_CTX_set_ex_data(core->ssl->native_handle(), coreIndex(), core.get());
     } catch (const std::exception& e) {
       return fail(Error::config(std::string("TLS setup failed: ") + e.what()));
     }

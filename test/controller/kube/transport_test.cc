@@ -290,6 +290,34 @@ TEST_CASE("Transport: a wrong CA, a wrong host name and an expired certificate a
   }
 }
 
+TEST_CASE("Transport: a new connection resumes the TLS session, keeping the client identity",
+          "[kube][transport]") {
+  IoRuntime io(1);
+  const auto& p = testPki();
+  RecordingServer server(io, serverTls(p.server, p.ca.certPem));
+  auto alice = trusting(p.ca);
+  alice.clientCertPem = p.client.certPem;
+  alice.clientKeyPem = p.client.keyPem;
+  auto t = transport(io, server.url("localhost"), alice);
+  REQUIRE(t->roundTrip(get("/first")));
+  t->closeIdleConnections();
+  CHECK(eventually([&] { return server.server().openConnections() == 0; }));
+  REQUIRE(t->roundTrip(get("/second")));
+  // Another transport (another server, trust or identity) never offers this one's session.
+  REQUIRE(transport(io, server.url("localhost"), trusting(p.ca))->roundTrip(get("/other")));
+
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 3);
+  CHECK(server.distinctConnections() == 3);
+  CHECK_FALSE(seen[0].tlsResumed);
+  CHECK(seen[1].tlsResumed);
+  REQUIRE(seen[1].peer);
+  CHECK(seen[1].peer->commonName == "alice");
+  CHECK(seen[1].serverName == "localhost");
+  CHECK_FALSE(seen[2].tlsResumed);
+  CHECK_FALSE(seen[2].peer);
+}
+
 TEST_CASE("Transport: a client certificate authenticates as its CN and O", "[kube][transport]") {
   IoRuntime io(1);
   const auto& p = testPki();
