@@ -319,8 +319,9 @@ ApiServer::Impl::Impl(ApiServerOptions options, ApiServerDeps d)
     };
   }
   if (!a.makeAuthorizer) {
-    a.makeAuthorizer = [](RbacObjectsFn objects) -> std::shared_ptr<Authorizer> {
-      return makeRbacAuthorizer(std::move(objects));
+    a.makeAuthorizer = [](RbacObjectsFn objects,
+                          RbacVersionFn version) -> std::shared_ptr<Authorizer> {
+      return makeRbacAuthorizer(std::move(objects), std::move(version));
     };
   }
   if (!a.checkEscalation) {
@@ -349,7 +350,13 @@ ApiServer::ApiServer(ApiServerOptions options, ApiServerDeps deps)
     if (!self) return {};
     return self->rbacObjects(kind);
   };
-  if (impl_->deps.auth.makeAuthorizer) impl_->authorizer = impl_->deps.auth.makeAuthorizer(objects);
+  RbacVersionFn version = [weak]() -> std::uint64_t {
+    auto self = weak.lock();
+    return self ? self->rbacVersion.load() : 0;
+  };
+  if (impl_->deps.auth.makeAuthorizer) {
+    impl_->authorizer = impl_->deps.auth.makeAuthorizer(objects, version);
+  }
   StoreLock lock(impl_.get());
   impl_->seed();
 }

@@ -53,7 +53,8 @@ struct AuthFunctions {
   std::shared_ptr<TokenAuthority> tokens;
   std::function<std::optional<UserInfo>(const http::ServerRequest& request)> authenticate;
   /// Builds the authorizer over this server's RBAC objects.
-  std::function<std::shared_ptr<Authorizer>(RbacObjectsFn objects)> makeAuthorizer;
+  std::function<std::shared_ptr<Authorizer>(RbacObjectsFn objects, RbacVersionFn version)>
+      makeAuthorizer;
   /// Role/binding writes by non-admins: "" when allowed, else the complete Forbidden message
   /// (`roles.rbac.authorization.k8s.io "r" is forbidden: user ...`). `previous` is null on create.
   std::function<std::string(Authorizer& authorizer, const UserInfo& user,

@@ -143,6 +143,7 @@ Expected<void> ApiServer::load(const std::string& path) {
   StoreLock lock(impl_.get());
   Impl& s = *impl_;
   s.store.clear();
+  ++s.rbacVersion;
   s.registry = Registry();
   s.history.clear();
   s.terminatingNamespaces.clear();

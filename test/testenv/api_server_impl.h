@@ -2,6 +2,7 @@
 // controllers, admin/persistence). Not part of the public API.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -92,6 +93,12 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   ApiServerOptions opts;
   ApiServerDeps deps;
   std::shared_ptr<Authorizer> authorizer;
+  /// Bumped by every write of a Role, ClusterRole or binding (and by a restore): the authorizer
+  /// reuses the rules it resolved while this stays put. Written under `mu`, read without it.
+  std::atomic<std::uint64_t> rbacVersion{0};
+  void rbacChanged(const std::string& storageKey) {
+    if (storageKey.rfind("rbac.authorization.k8s.io/", 0) == 0) ++rbacVersion;
+  }
 
   mutable std::mutex mu;  // guards everything below
   Registry registry;

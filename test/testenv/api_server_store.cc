@@ -70,6 +70,7 @@ ObjPtr ApiServer::Impl::put(const ResourceType& type, const std::string& key, nl
   object["metadata"]["resourceVersion"] = std::to_string(rv);
   auto stored = std::make_shared<const nlohmann::json>(std::move(object));
   store[type.storageKey][key] = stored;
+  rbacChanged(type.storageKey);
   std::string uid = metaString(*stored, "uid");
   if (!uid.empty()) uids[uid] = {type.storageKey, key};
   record(
@@ -87,6 +88,7 @@ nlohmann::json ApiServer::Impl::remove(const ResourceType& type, const std::stri
     b->second.erase(key);
     if (b->second.empty()) store.erase(b);
   }
+  rbacChanged(type.storageKey);
   uids.erase(metaString(last, "uid"));
   auto finalState = std::make_shared<const nlohmann::json>(last);
   record({rv, EventType::kDeleted, type.storageKey, finalState, previous});

@@ -52,6 +52,8 @@ struct Decision {
 /// Returns every object of a kind ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"),
 /// as JSON. Must be safe to call from the authorizer while the store is consistent.
 using RbacObjectsFn = std::function<std::vector<nlohmann::json>(const std::string& kind)>;
+/// A number that changes whenever any of those objects does (the store's RBAC write count).
+using RbacVersionFn = std::function<std::uint64_t()>;
 
 /// Issues and validates service-account tokens (TokenRequest), and knows static tokens.
 /// Thread-safe.
@@ -89,7 +91,9 @@ class Authorizer {
 };
 
 std::unique_ptr<TokenAuthority> makeTokenAuthority(ClockPtr clock);
-std::unique_ptr<Authorizer> makeRbacAuthorizer(RbacObjectsFn objects);
+/// With `version` (a number that changes whenever any RBAC object does), the rules resolved for a
+/// user in a namespace are reused until it changes; without it they are resolved on every call.
+std::unique_ptr<Authorizer> makeRbacAuthorizer(RbacObjectsFn objects, RbacVersionFn version = {});
 
 /// RBAC privilege-escalation check for writes of Roles/ClusterRoles (the writer must hold every
 /// rule it grants, or have `escalate`) and bindings (must hold the referenced role's rules, or have

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 namespace rio::testenv {
@@ -207,13 +209,14 @@ std::string confirmNoEscalation(const UserInfo& user, const ResolvedRules& owner
 
 class RbacAuthorizerImpl final : public Authorizer {
  public:
-  explicit RbacAuthorizerImpl(RbacObjectsFn objects)
-      : objects_(withBootstrapPolicy(std::move(objects))) {}
+  RbacAuthorizerImpl(RbacObjectsFn objects, RbacVersionFn version)
+      : objects_(withBootstrapPolicy(std::move(objects))), version_(std::move(version)) {}
 
   Decision authorize(const UserInfo& user, const Attributes& attributes) override {
     // kube-apiserver puts a privileged-group authorizer for system:masters in front of RBAC.
     if (user.isAdmin()) return {true, {}};
-    ResolvedRules resolved = resolveRules(user, attributes.ns, objects_);
+    const auto resolvedPtr = rules(user, attributes.ns);
+    const ResolvedRules& resolved = *resolvedPtr;
     for (const auto& rule : resolved.rules) {
       if (rbac::ruleAllows(attributes, rule)) return {true, {}};
     }
@@ -224,7 +227,8 @@ class RbacAuthorizerImpl final : public Authorizer {
   }
 
   json rulesFor(const UserInfo& user, const std::string& ns) override {
-    ResolvedRules resolved = resolveRules(user, ns, objects_);
+    const auto resolvedPtr = rules(user, ns);
+    const ResolvedRules& resolved = *resolvedPtr;
     json resourceRules = json::array();
     json nonResourceRules = json::array();
     for (const auto& r : resolved.rules) {
@@ -245,6 +249,36 @@ class RbacAuthorizerImpl final : public Authorizer {
 
  private:
   RbacObjectsFn objects_;
+
+  // The rules of `user` in `ns`: resolved again only when the RBAC objects changed (every
+  // request of a service account would otherwise copy and walk every binding and role).
+  std::shared_ptr<const ResolvedRules> rules(const UserInfo& user, const std::string& ns) {
+    if (!version_) return std::make_shared<const ResolvedRules>(resolveRules(user, ns, objects_));
+    std::string key = user.name + '\n' + user.serviceAccountNamespace + '\n' +
+                      user.serviceAccountName + '\n' + ns;
+    for (const auto& g : user.groups) key += '\n' + g;
+    const std::uint64_t version = version_();  // read before the objects: never newer than them
+    {
+      std::lock_guard lock(cacheMu_);
+      if (version > cacheVersion_ || cache_.size() >= kMaxCached) {
+        cache_.clear();
+        cacheVersion_ = version;
+      }
+      if (auto it = cache_.find(key); it != cache_.end() && version == cacheVersion_) {
+        return it->second;
+      }
+    }
+    auto resolved = std::make_shared<const ResolvedRules>(resolveRules(user, ns, objects_));
+    std::lock_guard lock(cacheMu_);
+    if (cacheVersion_ == version) cache_.emplace(std::move(key), resolved);
+    return resolved;
+  }
+
+  static constexpr std::size_t kMaxCached = 4096;
+  const RbacVersionFn version_;
+  std::mutex cacheMu_;  // guards the two below
+  std::uint64_t cacheVersion_ = 0;
+  std::map<std::string, std::shared_ptr<const ResolvedRules>> cache_;
 };
 
 json bootstrapRole(const std::string& name, json rules) {
@@ -485,8 +519,8 @@ std::string checkEscalation(Authorizer& authorizer, const UserInfo& user, const 
   return checkEscalation(authorizer, user, object, nullptr, objects);
 }
 
-std::unique_ptr<Authorizer> makeRbacAuthorizer(RbacObjectsFn objects) {
-  return std::make_unique<RbacAuthorizerImpl>(std::move(objects));
+std::unique_ptr<Authorizer> makeRbacAuthorizer(RbacObjectsFn objects, RbacVersionFn version) {
+  return std::make_unique<RbacAuthorizerImpl>(std::move(objects), std::move(version));
 }
 
 }  // namespace rio::testenv

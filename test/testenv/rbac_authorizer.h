@@ -3,9 +3,11 @@
 // resolution for a user (k8s.io/kubernetes/pkg/registry/rbac/validation DefaultRuleResolver) and
 // the update-time helpers of the escalation check.
 //
-// Everything here reads the cluster's RBAC objects through an RbacObjectsFn on every call (no
-// cache), so a binding written a moment ago is in effect for the next request, as with a real
-// server once its informers have caught up. Thread-safe when the RbacObjectsFn is.
+// Everything here reads the cluster's RBAC objects through an RbacObjectsFn, so a binding written a
+// moment ago is in effect for the next request, as with a real server once its informers have
+// caught up. The authorizer given an RbacVersionFn keeps the rules it resolved for a user in a
+// namespace until that version changes (the API server's store bumps it on every RBAC write).
+// Thread-safe when the RbacObjectsFn is.
 #pragma once
 
 #include <string>

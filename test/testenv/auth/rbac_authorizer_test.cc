@@ -451,3 +451,26 @@ TEST_CASE("RBAC: the admin's rules review shows cluster-admin's wildcards",
         json{{"verbs", {"*"}}, {"apiGroups", {"*"}}, {"resources", {"*"}}});
   CHECK(status["nonResourceRules"][0] == json{{"verbs", {"*"}}, {"nonResourceURLs", {"*"}}});
 }
+
+TEST_CASE("RBAC: with a version, the rules resolved for a user are reused until it changes",
+          "[testenv][rbac]") {
+  RbacStore store;
+  store.add(role("demo", "cm-reader", json::array({rule({""}, {"configmaps"}, {"get"})})));
+  auto authz = makeRbacAuthorizer(store.fn(), store.versionFn());
+  auto bot = serviceAccount("demo", "bot");
+  Attributes get = request("get", "", "configmaps", "demo", "cm");
+  CHECK_FALSE(allowed(*authz, bot, get));
+
+  // Written behind the version's back: the resolved rules stand.
+  store.objects.push_back(
+      roleBinding("demo", "bot-cm", "Role", "cm-reader", json::array({saSubject("demo", "bot")})));
+  CHECK_FALSE(allowed(*authz, bot, get));
+  // Another user, namespace or group set is resolved on its own.
+  Attributes otherNs = get;
+  otherNs.ns = "other";
+  CHECK_FALSE(allowed(*authz, bot, otherNs));
+
+  ++store.version;
+  CHECK(allowed(*authz, bot, get));
+  CHECK_FALSE(allowed(*authz, bot, otherNs));
+}

@@ -2,6 +2,7 @@
 // stands in for the API server's.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,14 @@ using nlohmann::json;
 /// The RBAC objects of one cluster; fn() reads them live, so tests can add objects later.
 struct RbacStore {
   std::vector<json> objects;
-  void add(json o) { objects.push_back(std::move(o)); }
+  std::uint64_t version = 0;  // bumped by add()
+  void add(json o) {
+    objects.push_back(std::move(o));
+    ++version;
+  }
+  RbacVersionFn versionFn() {
+    return [this] { return version; };
+  }
   RbacObjectsFn fn() {
     return [this](const std::string& kind) {
       std::vector<json> out;

@@ -192,7 +192,9 @@ struct FakeWorld {
     auto t = tokens;
     d.auth.authenticate = [t](const http::ServerRequest& r) { return bearerAuthenticate(r, *t); };
     auto a = authorizer;
-    d.auth.makeAuthorizer = [a](RbacObjectsFn) -> std::shared_ptr<Authorizer> { return a; };
+    d.auth.makeAuthorizer = [a](RbacObjectsFn, RbacVersionFn) -> std::shared_ptr<Authorizer> {
+      return a;
+    };
     d.auth.checkEscalation = [](Authorizer&, const UserInfo&, const nlohmann::json&,
                                 const nlohmann::json*,
                                 const RbacObjectsFn&) { return std::string(); };
