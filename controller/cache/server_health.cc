@@ -18,8 +18,20 @@ void ServerHealth::answered() {
 }
 
 void ServerHealth::noAnswer() {
+  std::function<void()> listener;
+  {
+    std::lock_guard lock(mu_);
+    if (!suspect_) listener = onSuspect_;
+    suspect_ = true;
+  }
+  if (listener) listener();
+}
+
+void ServerHealth::onSuspect(std::function<void()> listener) {
+  std::function<void()> previous;
   std::lock_guard lock(mu_);
-  suspect_ = true;
+  previous.swap(onSuspect_);  // destroyed after the lock is released
+  onSuspect_ = std::move(listener);
 }
 
 bool ServerHealth::suspect() const {

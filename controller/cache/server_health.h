@@ -21,8 +21,13 @@ class ServerHealth {
   /// The server answered something (any HTTP status, a watch event): it is reachable. Clears the
   /// prober and calls every registered wake-up once.
   void answered();
-  /// A request got no answer (connection refused/reset, timeout).
+  /// A request got no answer (connection refused/reset, timeout). The first after an answer calls
+  /// the onSuspect listener (outside the lock).
   void noAnswer();
+  /// `listener` is called each time the server turns suspect (replaces an earlier one). It must
+  /// only post work elsewhere. Used by the owner of the server's reachability probe, which can then
+  /// probe at once rather than on its (long) idle cadence.
+  void onSuspect(std::function<void()> listener);
   /// True after a no-answer failure until the server answers again.
   bool suspect() const;
   /// For a watcher whose attempt got no answer: true when it is (or becomes) the server's prober
@@ -37,6 +42,7 @@ class ServerHealth {
   bool suspect_ = false;
   const void* prober_ = nullptr;
   std::map<const void*, std::function<void()>> waiters_;
+  std::function<void()> onSuspect_;
 };
 using ServerHealthPtr = std::shared_ptr<ServerHealth>;
 

@@ -108,7 +108,10 @@ const std::vector<Flag>& flags() {
        [](CommandLine& c, const std::string& v) {
          return setDuration(c.leaderElectionRetryPeriod, v);
        }},
-      {"max-concurrent-reconciles", "Reconciles run in parallel per controller.", false, true,
+      {"max-concurrent-reconciles",
+       "Reconciles run in parallel per controller, each on its own thread (a reconcile waits on "
+       "its cluster's API server, so several keep one slow cluster from holding up the others).",
+       false, true,
        [](const CommandLine& c) { return std::to_string(c.maxConcurrentReconciles); },
        [](CommandLine& c, const std::string& v) -> Expected<void> {
          int n = 0;
@@ -148,8 +151,9 @@ const std::vector<Flag>& flags() {
        }},
       {"cluster-probe-interval",
        "How often each member cluster's API server is asked GET /version (Reachable, version, "
-       "clock skew): one request per cluster each time. An unreachable cluster shows "
-       "Reachable=False within this plus the request timeout.",
+       "clock skew): one request per cluster each time. A cluster that is down shows "
+       "Reachable=False within seconds (its watches and requests fail); one that hangs, within "
+       "this plus the request timeout.",
        false, true, [](const CommandLine& c) { return fmtDuration(c.clusterProbeInterval); },
        [](CommandLine& c, const std::string& v) -> Expected<void> {
          if (auto ok = setDuration(c.clusterProbeInterval, v); !ok) return ok;

@@ -32,13 +32,15 @@ struct CommandLine {
   std::chrono::milliseconds leaderElectionLeaseDuration{std::chrono::seconds(15)};
   std::chrono::milliseconds leaderElectionRenewDeadline{std::chrono::seconds(10)};
   std::chrono::milliseconds leaderElectionRetryPeriod{std::chrono::seconds(2)};
-  int maxConcurrentReconciles = 1;
+  /// Each reconcile waits on its cluster's API server: several workers keep one slow cluster
+  /// from holding up the others (controller-runtime's default of 1 suits one-cluster operators).
+  int maxConcurrentReconciles = 4;
   log::Level logLevel = log::Level::kInfo;
   log::Format logFormat = log::Format::kAuto;  // json unless stderr is a terminal
   /// Domain option passed through to the reconcilers: where Istio's control plane runs.
   std::string meshNamespace = "istio-system";
   /// Domain option: the membership reachability probe's interval.
-  std::chrono::milliseconds clusterProbeInterval{std::chrono::seconds(10)};
+  std::chrono::milliseconds clusterProbeInterval{std::chrono::seconds(60)};
   bool help = false;
   bool version = false;
 };

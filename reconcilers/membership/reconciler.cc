@@ -107,6 +107,8 @@ struct MembershipReconciler::Member {
   std::shared_ptr<ProbeQuiet> quiet = std::make_shared<ProbeQuiet>();
   PassInputs readyInputs;
   SteadyTime recordedAt{};
+  // The connection health this member listens to (ServerHealth::onSuspect).
+  std::weak_ptr<cache::ServerHealth> listening;
 };
 
 // One reconcile's working set.
@@ -708,9 +710,17 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   // ---- reachability: the latest asynchronous probe of this connection.
   auto outcome = prober_.latest(p.key);
   const bool current = outcome && outcome->client == remote.get();
+  // A request of the remote's informers that went unanswered (a watch cut, a refused connection)
+  // makes the server suspect: it is probed at once, not on the idle cadence, so that an outage
+  // shows within seconds whatever probeInterval is.
+  if (connection && !viaBootstrap && m.listening.lock() != connection->health()) {
+    connection->health()->onSuspect(requeuer(p.req));
+    m.listening = connection->health();
+  }
+  const bool suspect = connection && !viaBootstrap && connection->health()->suspect();
   // A remote that did not answer is probed more often, so that the end of an outage shows (and
   // its RemoteIstio converges again) within about unreachableProbeInterval, not probeInterval.
-  const milliseconds probeEvery = current && !outcome->answered
+  const milliseconds probeEvery = (current && !outcome->answered) || suspect
                                       ? std::min(o.probeInterval, o.unreachableProbeInterval)
                                       : o.probeInterval;
   // The probe's metrics and the connection's health, once per outcome.

@@ -57,9 +57,11 @@ struct MembershipControllerOptions {
   ClockPtr clock;
   /// Tokens are re-minted at this fraction of their lifetime.
   double renewFraction = 0.8;
-  /// How often each remote is probed (GET /version), and how long a probe may take: an outage
-  /// shows as Reachable=False within probeInterval + probeTimeout.
-  std::chrono::milliseconds probeInterval{std::chrono::seconds(10)};
+  /// How often each remote is probed (GET /version), and how long a probe may take: a server
+  /// that hangs shows as Reachable=False within probeInterval + probeTimeout. One that is down
+  /// (its watches cut, connections refused) shows within seconds: the remote's informers and
+  /// requests report it, whatever the interval.
+  std::chrono::milliseconds probeInterval{std::chrono::seconds(60)};
   std::chrono::milliseconds probeTimeout{std::chrono::seconds(5)};
   /// Probe interval while the last probe got no answer (an outage): its end shows within about
   /// this long. Costs requests only during outages.

@@ -38,7 +38,7 @@ TEST_CASE("Options: the defaults are kubebuilder's", "[manager][options]") {
   CHECK(c->leaderElectionLeaseDuration == 15s);
   CHECK(c->leaderElectionRenewDeadline == 10s);
   CHECK(c->leaderElectionRetryPeriod == 2s);
-  CHECK(c->maxConcurrentReconciles == 1);
+  CHECK(c->maxConcurrentReconciles == 4);
   CHECK(c->logLevel == log::Level::kInfo);
   CHECK(c->logFormat == log::Format::kAuto);
   CHECK(c->meshNamespace == "istio-system");
@@ -53,7 +53,7 @@ TEST_CASE(
                   "--leader-election-lease-duration=1m30s", "--leader-election-renew-deadline",
                   "20s", "--leader-election-retry-period=500ms", "--max-concurrent-reconciles=4",
                   "--log-level=debug", "--log-format", "text", "--mesh-namespace=mesh",
-                  "--cluster-probe-interval=1m"});
+                  "--cluster-probe-interval=15s"});
   REQUIRE(c);
   CHECK(c->kubeconfig == "/tmp/kc");
   CHECK(c->metricsBindAddress == "127.0.0.1:9090");
@@ -66,8 +66,8 @@ TEST_CASE(
   CHECK(c->logLevel == log::Level::kDebug);
   CHECK(c->logFormat == log::Format::kText);
   CHECK(c->meshNamespace == "mesh");
-  CHECK(c->clusterProbeInterval == 60s);
-  CHECK(parse({}).value().clusterProbeInterval == 10s);
+  CHECK(c->clusterProbeInterval == 15s);
+  CHECK(parse({}).value().clusterProbeInterval == 60s);
   CHECK_FALSE(parse({"--cluster-probe-interval=500ms"}));
   CHECK(parse({"--leader-elect=false"})->leaderElect == false);
   CHECK(parse({"-h"})->help);

@@ -1,5 +1,7 @@
 // The MeshMembership controller against kube-testenv: a hub and two remote clusters in-process,
 // RBAC evaluated, real expiring tokens, fault injection and request accounting.
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "api/meta/time.h"
@@ -283,6 +285,33 @@ TEST_CASE("MeshMembership: a blackholed remote is Reachable=False within 20 s wh
   h.env().remote("cn-beijing").api().setBlackhole(false);
   h.env().remote("cn-beijing").api().releaseBlackholed();
   REQUIRE(h.waitFor("cn-beijing", "Ready", "True", "", 40s));
+  CHECK(h.conditionIs("cn-beijing", "Reachable", "True"));
+}
+
+TEST_CASE("MeshMembership: a remote that goes down is Reachable=False within seconds, long before "
+          "the next idle probe",
+          "[membership]") {
+  HarnessOptions o;
+  o.controller.probeInterval = 10min;  // the idle cadence plays no part below
+  o.controller.probeTimeout = 2s;
+  MembershipHarness h(o);
+  h.join("cn-beijing");
+  REQUIRE(h.waitFor("cn-beijing", "Ready", "True"));
+  REQUIRE(eventually([&] { return h.registry().find("cn-beijing") != nullptr; }));
+  // Settled: the probes that follow a join are done, the next one is 10 minutes away.
+  std::this_thread::sleep_for(5s);
+  REQUIRE(h.conditionIs("cn-beijing", "Reachable", "True"));
+
+  // Its watches are cut and cannot reconnect: the informers tell the member, which probes at once.
+  const auto outage = std::chrono::steady_clock::now();
+  h.env().remote("cn-beijing").stop();
+  REQUIRE(h.waitFor("cn-beijing", "Reachable", "False", "Unreachable", 30s));
+  CHECK(std::chrono::steady_clock::now() - outage < 15s);
+  CHECK(h.conditionIs("cn-beijing", "Ready", "False", "Unreachable"));
+
+  // Back up: the short outage cadence sees it, not the 10-minute one.
+  REQUIRE(h.env().remote("cn-beijing").restart());
+  REQUIRE(h.waitFor("cn-beijing", "Ready", "True", "", 30s));
   CHECK(h.conditionIs("cn-beijing", "Reachable", "True"));
 }
 
