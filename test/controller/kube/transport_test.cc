@@ -83,6 +83,12 @@ kube::TlsConfig trusting(const pki::KeyedCertificate& ca) {
   return tls;
 }
 
+kube::TlsConfig withClientCertificate(kube::TlsConfig tls, const pki::KeyedCertificate& cert) {
+  tls.clientCertPem = cert.certPem;
+  tls.clientKeyPem = cert.keyPem;
+  return tls;
+}
+
 kube::TransportPtr transport(IoRuntime& io, const std::string& url, kube::TlsConfig tls = {},
                              kube::TransportOptions options = {}) {
   auto ep = kube::Endpoint::parse(url);
@@ -295,9 +301,7 @@ TEST_CASE("Transport: a new connection resumes the TLS session, keeping the clie
   IoRuntime io(1);
   const auto& p = testPki();
   RecordingServer server(io, serverTls(p.server, p.ca.certPem));
-  auto alice = trusting(p.ca);
-  alice.clientCertPem = p.client.certPem;
-  alice.clientKeyPem = p.client.keyPem;
+  const auto alice = withClientCertificate(trusting(p.ca), p.client);
   auto t = transport(io, server.url("localhost"), alice);
   REQUIRE(t->roundTrip(get("/first")));
   t->closeIdleConnections();
@@ -323,9 +327,7 @@ TEST_CASE("Transport: a client certificate authenticates as its CN and O", "[kub
   const auto& p = testPki();
   RecordingServer server(io, serverTls(p.server, p.ca.certPem));
 
-  auto alice = trusting(p.ca);
-  alice.clientCertPem = p.client.certPem;
-  alice.clientKeyPem = p.client.keyPem;
+  const auto alice = withClientCertificate(trusting(p.ca), p.client);
   REQUIRE(transport(io, server.url(), alice)->roundTrip(get("/as-alice")));
   // Without a certificate the request is still served (token users), just anonymous.
   REQUIRE(transport(io, server.url(), trusting(p.ca))->roundTrip(get("/anonymous")));
@@ -343,9 +345,7 @@ TEST_CASE("Transport: a client certificate from another CA is refused at the han
   IoRuntime io(1);
   const auto& p = testPki();
   RecordingServer server(io, serverTls(p.server, p.ca.certPem));
-  auto mallory = trusting(p.ca);
-  mallory.clientCertPem = p.otherCaClient.certPem;
-  mallory.clientKeyPem = p.otherCaClient.keyPem;
+  const auto mallory = withClientCertificate(trusting(p.ca), p.otherCaClient);
   auto res = transport(io, server.url(), mallory)->roundTrip(get("/"));
   REQUIRE_FALSE(res);
   CHECK(res.error().kind() == ErrorKind::kTls);
