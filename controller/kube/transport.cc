@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -11,6 +12,8 @@
 #include <future>
 #include <limits>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "controller/core/asio_stream.h"
 #include "controller/core/io_runtime.h"
@@ -56,6 +59,55 @@ struct SessionFree {
   void operator()(SSL_SESSION* s) const noexcept { SSL_SESSION_free(s); }
 };
 
+// The latest TLS session (a TLS 1.3 ticket) each server offered, for new connections to resume:
+// they skip the certificate exchange and its checks, most of a handshake's cost on both sides.
+// Shared by every transport of the process, since a remote cluster is reached by several clients
+// (the membership's, the informers'), many connecting at once; the key holds everything a
+// resumption would otherwise have checked (server, name, trust, identity), so only a transport
+// with the same settings resumes another's session. Bounded: forgotten all at once when full.
+// Thread-safe.
+class SessionCache {
+ public:
+  static SessionCache& instance() {
+    static SessionCache* const cache = new SessionCache();  // never destroyed (I/O at exit)
+    return *cache;
+  }
+  /// A copy: OpenSSL marks the session of a connection freed without a close_notify as not
+  /// resumable, and connections here end by closing their socket.
+  std::unique_ptr<SSL_SESSION, SessionFree> get(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return nullptr;
+    return std::unique_ptr<SSL_SESSION, SessionFree>(SSL_SESSION_dup(it->second.get()));
+  }
+  /// Keeps a copy of `session` (see get()).
+  void put(const std::string& key, SSL_SESSION* session) {
+    std::unique_ptr<SSL_SESSION, SessionFree> copy(SSL_SESSION_dup(session));
+    if (!copy) return;
+    std::lock_guard lock(mu_);
+    if (sessions_.size() >= kMaxEntries && sessions_.count(key) == 0) sessions_.clear();
+    sessions_[key].swap(copy);  // the previous one is freed with `copy`, after the lock
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 10000;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<SSL_SESSION, SessionFree>> sessions_;
+};
+
+std::string sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) return "?";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
 // Index of the TransportCore pointer in its SSL_CTX (for the new-session callback).
 int coreIndex() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -75,25 +127,10 @@ struct TransportCore {
   bool verifyNameIsIp = false;
   bool verify = true;
 
-  std::mutex mu;  // guards idle and session
-  std::deque<ConnectionPtr> idle;
-  // The latest TLS session the server offered (a TLS 1.3 ticket): new connections resume it and
-  // skip the certificate exchange, most of a handshake's cost on both sides. Only this
-  // transport's connections use it: same server, same trust, same name checked.
-  std::unique_ptr<SSL_SESSION, SessionFree> session;
+  std::string sessionKey;  // this transport's entry in the SessionCache
 
-  void setSession(SSL_SESSION* s) {
-    std::unique_ptr<SSL_SESSION, SessionFree> previous(s);
-    std::lock_guard lock(mu);
-    session.swap(previous);
-  }
-  // A copy: OpenSSL marks the session of a connection freed without a close_notify as not
-  // resumable, and connections here end by closing their socket.
-  std::unique_ptr<SSL_SESSION, SessionFree> currentSession() {
-    std::lock_guard lock(mu);
-    if (!session) return nullptr;
-    return std::unique_ptr<SSL_SESSION, SessionFree>(SSL_SESSION_dup(session.get()));
-  }
+  std::mutex mu;  // guards idle
+  std::deque<ConnectionPtr> idle;
 
   ConnectionPtr takeIdle() {
     std::deque<ConnectionPtr> stale;
@@ -272,7 +309,9 @@ class Call : public std::enable_shared_from_this<Call> {
         SSL_set1_host(ssl, name.c_str());
       }
     }
-    if (auto session = core_->currentSession()) SSL_set_session(ssl, session.get());
+    if (auto session = SessionCache::instance().get(core_->sessionKey)) {
+      SSL_set_session(ssl, session.get());
+    }
     tls->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](ErrorCode e) { self->onHandshake(e); });
   }
@@ -721,8 +760,7 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
       SSL_CTX_sess_set_new_cb(ctx.native_handle(), [](SSL* ssl, SSL_SESSION* session) {
         auto* owner = static_cast<TransportCore*>(
             SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), coreIndex()));
-        SSL_SESSION* copy = owner != nullptr ? SSL_SESSION_dup(session) : nullptr;
-        if (copy != nullptr) owner->setSession(copy);  // (see currentSession)
+        if (owner != nullptr) SessionCache::instance().put(owner->sessionKey, session);
         return 0;  // OpenSSL keeps its reference
       });
       core->ssl.emplace(std::move(ctx));
@@ -732,6 +770,9 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
     }
     core->verifyName = tls.serverName.empty() ? core->endpoint.host : tls.serverName;
     core->verifyNameIsIp = isIpLiteral(core->verifyName);
+    core->sessionKey = core->endpoint.hostPort() + '\n' + core->verifyName + '\n' +
+                       (core->verify ? "verify" : "insecure") + '\n' + sha256Hex(tls.caPem) +
+                       '\n' + sha256Hex(tls.clientCertPem);
   }
   return TransportPtr(std::make_shared<TransportImpl>(std::move(core)));
 }

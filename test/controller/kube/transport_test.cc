@@ -296,7 +296,7 @@ TEST_CASE("Transport: a wrong CA, a wrong host name and an expired certificate a
   }
 }
 
-TEST_CASE("Transport: a new connection resumes the TLS session, keeping the client identity",
+TEST_CASE("Transport: new connections resume the TLS session, keeping the client identity",
           "[kube][transport]") {
   IoRuntime io(1);
   const auto& p = testPki();
@@ -307,19 +307,24 @@ TEST_CASE("Transport: a new connection resumes the TLS session, keeping the clie
   t->closeIdleConnections();
   CHECK(eventually([&] { return server.server().openConnections() == 0; }));
   REQUIRE(t->roundTrip(get("/second")));
-  // Another transport (another server, trust or identity) never offers this one's session.
-  REQUIRE(transport(io, server.url("localhost"), trusting(p.ca))->roundTrip(get("/other")));
+  // Another transport with the same settings (another client of the same cluster) resumes too;
+  // one with another identity, trust or server name never offers the session.
+  REQUIRE(transport(io, server.url("localhost"), alice)->roundTrip(get("/same-settings")));
+  REQUIRE(transport(io, server.url("localhost"), trusting(p.ca))->roundTrip(get("/no-cert")));
+  REQUIRE(transport(io, server.url("127.0.0.1"), alice)->roundTrip(get("/by-address")));
 
   auto seen = server.requests();
-  REQUIRE(seen.size() == 3);
-  CHECK(server.distinctConnections() == 3);
+  REQUIRE(seen.size() == 5);
+  CHECK(server.distinctConnections() == 5);
   CHECK_FALSE(seen[0].tlsResumed);
   CHECK(seen[1].tlsResumed);
   REQUIRE(seen[1].peer);
   CHECK(seen[1].peer->commonName == "alice");
   CHECK(seen[1].serverName == "localhost");
-  CHECK_FALSE(seen[2].tlsResumed);
-  CHECK_FALSE(seen[2].peer);
+  CHECK(seen[2].tlsResumed);
+  CHECK_FALSE(seen[3].tlsResumed);
+  CHECK_FALSE(seen[3].peer);
+  CHECK_FALSE(seen[4].tlsResumed);
 }
 
 TEST_CASE("Transport: a client certificate authenticates as its CN and O", "[kube][transport]") {
