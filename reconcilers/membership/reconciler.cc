@@ -718,9 +718,10 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     m.listening = connection->health();
   }
   const bool suspect = connection && !viaBootstrap && connection->health()->suspect();
-  // A remote that did not answer is probed more often, so that the end of an outage shows (and
-  // its RemoteIstio converges again) within about unreachableProbeInterval, not probeInterval.
-  const milliseconds probeEvery = (current && !outcome->answered) || suspect
+  // A remote whose last probe failed (no answer, or an error such as 429 or 503) is probed more
+  // often, so that the end of an outage shows (and its RemoteIstio converges again) within about
+  // unreachableProbeInterval, not probeInterval.
+  const milliseconds probeEvery = (current && !outcome->reachable) || suspect
                                       ? std::min(o.probeInterval, o.unreachableProbeInterval)
                                       : o.probeInterval;
   // The probe's metrics and the connection's health, once per outcome.

@@ -63,8 +63,8 @@ struct MembershipControllerOptions {
   /// requests report it, whatever the interval.
   std::chrono::milliseconds probeInterval{std::chrono::seconds(60)};
   std::chrono::milliseconds probeTimeout{std::chrono::seconds(5)};
-  /// Probe interval while the last probe got no answer (an outage): its end shows within about
-  /// this long. Costs requests only during outages.
+  /// Probe interval while the last probe failed (no answer, or an error answer): the end of an
+  /// outage shows within about this long. Costs requests only during outages.
   std::chrono::milliseconds unreachableProbeInterval{std::chrono::seconds(2)};
   /// Each other request to a remote (nodes, setup, tokens, cleanup); no retries.
   std::chrono::milliseconds requestTimeout{std::chrono::seconds(5)};

@@ -19,7 +19,7 @@ namespace {
 
 const std::vector<std::string> kBeijing = {"cn-beijing"};
 
-// Probes every 2 s instead of 10 s: an outage shows sooner (the detection time itself is the
+// Probes every 2 s instead of once a minute: a hang shows sooner (the detection time itself is the
 // membership tests' business).
 ProcessOptions quickProbes(int workers = 2) {
   ProcessOptions o;
