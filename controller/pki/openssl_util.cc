@@ -1,6 +1,9 @@
 #include "controller/pki/openssl_util.h"
 
+#include <cstdint>
+
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 namespace rio::pki::ossl {
@@ -24,7 +27,42 @@ BioPtr memoryBio(std::string_view data) {
   return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
 }
 
-Expected<std::vector<X509Ptr>> readCertificates(std::string_view pem, std::string_view what) {
+std::string digestOf(std::initializer_list<std::string_view> parts) {
+  std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return {};
+  for (std::string_view part : parts) {
+    const std::uint64_t size = part.size();
+    EVP_DigestUpdate(ctx.get(), &size, sizeof size);
+    EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+  }
+  if (EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) return {};
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+namespace {
+
+// What a decode produced, shared by every later read of the same text. Each reader gets its own
+// reference (X509_up_ref / EVP_PKEY_up_ref); the memo's references go when it forgets.
+struct DecodedCertificates {
+  std::vector<X509Ptr> certs;
+};
+struct DecodedKey {
+  PkeyPtr key;
+};
+
+std::vector<X509Ptr> share(const DecodedCertificates& decoded) {
+  std::vector<X509Ptr> out;
+  out.reserve(decoded.certs.size());
+  for (const auto& cert : decoded.certs) {
+    X509_up_ref(cert.get());
+    out.emplace_back(cert.get());
+  }
+  return out;
+}
+
+Expected<std::vector<X509Ptr>> decodeCertificates(std::string_view pem, std::string_view what) {
   ERR_clear_error();
   auto bio = memoryBio(pem);
   if (!bio) return fail(Error::internal("cannot allocate a BIO"));
@@ -47,7 +85,51 @@ Expected<std::vector<X509Ptr>> readCertificates(std::string_view pem, std::strin
   return certs;
 }
 
+ContentMemo<std::shared_ptr<const DecodedCertificates>>& decodedCertificates() {
+  static ContentMemo<std::shared_ptr<const DecodedCertificates>> memo;
+  return memo;
+}
+
+ContentMemo<std::shared_ptr<const DecodedKey>>& decodedKeys() {
+  static ContentMemo<std::shared_ptr<const DecodedKey>> memo;
+  return memo;
+}
+
+PkeyPtr shareKey(const DecodedKey& decoded) {
+  EVP_PKEY_up_ref(decoded.key.get());
+  return PkeyPtr(decoded.key.get());
+}
+
+}  // namespace
+
+void rememberCertificate(std::string_view pem, X509Ptr cert) {
+  auto decoded = std::make_shared<DecodedCertificates>();
+  decoded->certs.push_back(std::move(cert));
+  decodedCertificates().put(digestOf({pem}), std::move(decoded));
+}
+
+void rememberPrivateKey(std::string_view pem, PkeyPtr key) {
+  auto decoded = std::make_shared<DecodedKey>();
+  decoded->key = std::move(key);
+  decodedKeys().put(digestOf({pem}), std::move(decoded));
+}
+
+Expected<std::vector<X509Ptr>> readCertificates(std::string_view pem, std::string_view what) {
+  auto& memo = decodedCertificates();
+  const std::string digest = digestOf({pem});
+  if (auto known = memo.get(digest)) return share(**known);
+  auto certs = decodeCertificates(pem, what);
+  if (!certs) return fail(certs.error());
+  auto decoded = std::make_shared<DecodedCertificates>();
+  decoded->certs = std::move(*certs);
+  memo.put(digest, decoded);
+  return share(*decoded);
+}
+
 Expected<PkeyPtr> readPrivateKey(std::string_view pem, std::string_view what) {
+  auto& memo = decodedKeys();
+  const std::string digest = digestOf({pem});
+  if (auto known = memo.get(digest)) return shareKey(**known);
   ERR_clear_error();
   auto bio = memoryBio(pem);
   if (!bio) return fail(Error::internal("cannot allocate a BIO"));
@@ -55,7 +137,10 @@ Expected<PkeyPtr> readPrivateKey(std::string_view pem, std::string_view what) {
   if (!key)
     return fail(
         Error::decode(std::string(what) + ": no valid PEM private key (" + takeError() + ")"));
-  return key;
+  auto decoded = std::make_shared<DecodedKey>();
+  decoded->key = std::move(key);
+  memo.put(digest, decoded);
+  return shareKey(*decoded);
 }
 
 std::vector<std::string> nameEntries(X509_NAME* name, int nid) {

@@ -23,6 +23,8 @@ namespace rio::pki {
 
 namespace {
 
+using ossl::ContentMemo;
+using ossl::digestOf;
 using ossl::PkeyPtr;
 using ossl::X509Ptr;
 
@@ -34,45 +36,10 @@ using StorePtr = std::unique_ptr<X509_STORE, ossl::Free<X509_STORE_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, ossl::Free<X509_STORE_CTX_free>>;
 using StackPtr = std::unique_ptr<STACK_OF(X509), ossl::Free<freeStack>>;
 
-// Results that depend only on their PEM input, remembered by the input's SHA-256: reconcilers
-// check the same Secrets on every pass, and OpenSSL 3 decodes PEM (a key above all) slowly.
-// Bounded: forgotten all at once when full. Thread-safe.
-template <class V>
-class ContentMemo {
- public:
-  std::optional<V> get(const std::string& digest) {
-    if (digest.empty()) return std::nullopt;  // no digest: nothing remembered
-    std::lock_guard lock(mu_);
-    auto it = known_.find(digest);
-    if (it == known_.end()) return std::nullopt;
-    return it->second;
-  }
-  void put(const std::string& digest, V value) {
-    if (digest.empty()) return;
-    std::lock_guard lock(mu_);
-    if (known_.size() >= kMaxEntries) known_.clear();
-    known_.insert_or_assign(digest, std::move(value));
-  }
-
- private:
-  static constexpr std::size_t kMaxEntries = 8192;
-  std::mutex mu_;
-  std::unordered_map<std::string, V> known_;
-};
-
-// SHA-256 over the parts, each preceded by its length (so {"ab", "c"} and {"a", "bc"} differ).
-std::string digestOf(std::initializer_list<std::string_view> parts) {
-  std::unique_ptr<EVP_MD_CTX, ossl::Free<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return {};
-  for (std::string_view part : parts) {
-    const std::uint64_t size = part.size();
-    EVP_DigestUpdate(ctx.get(), &size, sizeof size);
-    EVP_DigestUpdate(ctx.get(), part.data(), part.size());
-  }
-  if (EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) return {};
-  return std::string(reinterpret_cast<const char*>(out), len);
+// keyMatchesCertificate() results by digestOf({certPem, keyPem}).
+ContentMemo<bool>& knownKeyMatches() {
+  static ContentMemo<bool> memo;
+  return memo;
 }
 
 bool isIpLiteral(const std::string& text) {
@@ -215,7 +182,13 @@ Expected<KeyedCertificate> build(const CertificateSpec& spec, X509* issuerCert,
   if (X509_sign(cert.get(), issuerKey ? issuerKey : key->get(), EVP_sha256()) <= 0) {
     return fail(Error::internal("cannot sign certificate: " + ossl::takeError()));
   }
-  return KeyedCertificate{ossl::toPem(cert.get()), ossl::toPem(key->get())};
+  KeyedCertificate out{ossl::toPem(cert.get()), ossl::toPem(key->get())};
+  // What was just made is read back on the next pass (parsed, matched, signed with): no need to
+  // decode it then.
+  ossl::rememberCertificate(out.certPem, std::move(cert));
+  ossl::rememberPrivateKey(out.keyPem, std::move(*key));
+  knownKeyMatches().put(digestOf({out.certPem, out.keyPem}), true);
+  return out;
 }
 
 CertificateInfo describe(X509* cert) {
@@ -304,8 +277,30 @@ Expected<std::vector<CertificateInfo>> parseBundle(const std::string& pem) {
   return out;
 }
 
+namespace {
+
+// When a verified chain stays valid: from the latest notBefore to the earliest notAfter of its
+// certificates. Inside that window the same leaf, trust and name verify again (no CRLs here).
+struct ValidWindow {
+  WallTime notBefore;
+  WallTime notAfter;
+};
+
+ContentMemo<ValidWindow>& verifiedChains() {
+  static ContentMemo<ValidWindow> memo;
+  return memo;
+}
+
+}  // namespace
+
 Expected<void> verify(const std::string& leafPem, const std::string& caPem, WallTime at,
                       const std::string& hostName) {
+  // Reconcilers verify the same serving certificates against the same CAs on every pass.
+  const std::string digest = digestOf({leafPem, caPem, hostName});
+  if (auto known = verifiedChains().get(digest);
+      known && at >= known->notBefore && at <= known->notAfter) {
+    return {};
+  }
   auto leaf = ossl::readCertificates(leafPem, "certificate");
   if (!leaf) return fail(leaf.error());
   auto cas = ossl::readCertificates(caPem, "CA bundle");
@@ -330,7 +325,17 @@ Expected<void> verify(const std::string& leafPem, const std::string& caPem, Wall
     if (set != 1)
       return fail(Error::invalid("invalid host name for verification: \"" + hostName + "\""));
   }
-  if (X509_verify_cert(ctx.get()) == 1) return {};
+  if (X509_verify_cert(ctx.get()) == 1) {
+    ValidWindow window{WallTime::min(), WallTime::max()};
+    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      X509* cert = sk_X509_value(chain, i);
+      window.notBefore = std::max(window.notBefore, toWallTime(X509_get0_notBefore(cert)));
+      window.notAfter = std::min(window.notAfter, toWallTime(X509_get0_notAfter(cert)));
+    }
+    if (sk_X509_num(chain) > 0) verifiedChains().put(digest, window);
+    return {};
+  }
   int err = X509_STORE_CTX_get_error(ctx.get());
   ERR_clear_error();
   return fail(
@@ -351,11 +356,10 @@ bool keyMatchesCertificateUncached(const std::string& certPem, const std::string
 }  // namespace
 
 bool keyMatchesCertificate(const std::string& certPem, const std::string& keyPem) {
-  static ContentMemo<bool> memo;
   const std::string digest = digestOf({certPem, keyPem});
-  if (auto known = memo.get(digest)) return *known;
+  if (auto known = knownKeyMatches().get(digest)) return *known;
   bool match = keyMatchesCertificateUncached(certPem, keyPem);
-  memo.put(digest, match);
+  knownKeyMatches().put(digest, match);
   return match;
 }
 

@@ -1,8 +1,12 @@
 #include "controller/pki/x509.h"
 
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -130,6 +134,63 @@ TEST_CASE("x509: a chain through an intermediate CA verifies with the root alone
   CHECK((*bundle)[0].subjectCommonName == "istiod");
   CHECK((*bundle)[1].subjectCommonName == "cluster-1 intermediate");
   CHECK((*bundle)[2].subjectCommonName == "root");
+}
+
+TEST_CASE("x509: a chain verified before is still checked against the time, the name and the trust",
+          "[pki]") {
+  // verify() remembers chains that verified (reconcilers check the same certificates on every
+  // pass) for as long as every certificate of the chain is valid: the intermediate expires first.
+  auto rootSpec = leafSpec("root", {pki::Usage::kCertSign});
+  rootSpec.notAfter = now() + hours(10);
+  auto root = pki::selfSigned(rootSpec);
+  REQUIRE(root);
+  auto interSpec = leafSpec("intermediate", {pki::Usage::kCertSign});
+  interSpec.notAfter = now() + hours(2);
+  auto intermediate = pki::issue(interSpec, *root);
+  REQUIRE(intermediate);
+  auto leafWithName = leafSpec("istiod", {pki::Usage::kServerAuth});
+  leafWithName.dnsNames = {"istiod.istio-system.svc"};
+  leafWithName.notAfter = now() + hours(5);
+  auto leaf = pki::issue(leafWithName, *intermediate);
+  REQUIRE(leaf);
+  const std::string chain = leaf->certPem + intermediate->certPem;
+
+  for (int pass = 0; pass < 2; ++pass) {
+    CAPTURE(pass);
+    CHECK(pki::verify(chain, root->certPem, now(), "istiod.istio-system.svc"));
+    CHECK(pki::verify(chain, root->certPem, now() + hours(1), "istiod.istio-system.svc"));
+    auto late = pki::verify(chain, root->certPem, now() + hours(3), "istiod.istio-system.svc");
+    REQUIRE_FALSE(late);
+    CHECK_THAT(late.error().message(), Catch::Contains("expired"));
+    CHECK_FALSE(pki::verify(chain, root->certPem, now() - hours(2), "istiod.istio-system.svc"));
+    CHECK_FALSE(pki::verify(chain, root->certPem, now(), "other.istio-system.svc"));
+    CHECK_FALSE(pki::verify(chain, testPki().ca.certPem, now(), "istiod.istio-system.svc"));
+  }
+}
+
+TEST_CASE("x509: threads issue and verify with the same CA at once", "[pki]") {
+  // Decoded certificates and keys are shared between readers of the same PEM text.
+  auto root = pki::selfSigned(leafSpec("root", {pki::Usage::kCertSign}));
+  REQUIRE(root);
+  std::atomic<int> verified{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto spec = leafSpec("leaf-" + std::to_string(t) + "-" + std::to_string(i),
+                             {pki::Usage::kServerAuth});
+        spec.dnsNames = {"leaf-" + std::to_string(t) + ".example"};
+        auto leaf = pki::issue(spec, *root);
+        if (leaf && pki::verify(leaf->certPem, root->certPem, now(), spec.dnsNames[0]) &&
+            pki::keyMatchesCertificate(leaf->certPem, leaf->keyPem) &&
+            !pki::keyMatchesCertificate(root->certPem, leaf->keyPem)) {
+          ++verified;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(verified == 40);
 }
 
 TEST_CASE("x509: RSA 2048 keys are available on request", "[pki]") {
