@@ -197,6 +197,15 @@ void emit(YAML::Emitter& out, const nlohmann::json& v) {
 }  // namespace
 
 Expected<nlohmann::json> yamlToJson(std::string_view text) {
+  // A JSON object is a YAML document with the same meaning, and most texts that reach here are
+  // JSON (server-side apply bodies, API answers): read it as JSON, several times faster; any
+  // text JSON does not accept (YAML flow style, comments, a second document) goes to the YAML
+  // reader below, which also reports the errors.
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text[first] == '{' && nestingDepth(text) <= kMaxNesting) {
+    auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object()) return parsed;
+  }
   auto docs = load(text);
   if (!docs) return fail(docs.error());
   try {

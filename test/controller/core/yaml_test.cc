@@ -47,3 +47,33 @@ TEST_CASE("yaml: bad input is an error naming the line, never its content; deep 
   REQUIRE_FALSE(deep);
   CHECK(deep.error().message() == "yaml: exceeded max depth");
 }
+
+TEST_CASE("yaml: a JSON document reads as the same value as its YAML spelling", "[yaml]") {
+  // JSON objects take a faster path than YAML; both must agree.
+  const std::string asJson = R"({"apiVersion": "v1", "kind": "ConfigMap",
+    "metadata": {"name": "x", "labels": {"n": "10", "b": "true"}},
+    "data": {"u": "\u00e9t\u00e9 \"q\" \\ /", "empty": ""},
+    "list": [1, -2, 2.5, 1e3, true, false, null, [], {}, {"x": [{"y": "z"}]}]})";
+  const std::string asYaml =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    n: \"10\"\n"
+      "    b: \"true\"\ndata:\n  u: \"\u00e9t\u00e9 \\\"q\\\" \\\\ /\"\n  empty: \"\"\n"
+      "list: [1, -2, 2.5, 1000.0, true, false, null, [], {}, {x: [{y: z}]}]\n";
+  auto fromJson = yaml::yamlToJson(asJson);
+  auto fromYaml = yaml::yamlToJson(asYaml);
+  REQUIRE(fromJson);
+  REQUIRE(fromYaml);
+  CHECK(*fromJson == *fromYaml);
+  CHECK(fromJson->at("data").at("u") == "\u00e9t\u00e9 \"q\" \\ /");
+
+  // YAML flow style, comments and trailing documents are not JSON: the YAML reader takes them.
+  auto flow = yaml::yamlToJson("{a: yes, b: '1'} # comment\n");
+  REQUIRE(flow);
+  CHECK(*flow == json::parse(R"({"a": true, "b": "1"})"));
+  auto twoDocs = yaml::yamlToJson("{\"a\": 1}\n---\n{\"b\": 2}\n");
+  REQUIRE(twoDocs);
+  CHECK(*twoDocs == json::parse(R"({"a": 1})"));
+  // Deep nesting is refused before either reader sees it.
+  auto deep = yaml::yamlToJson(std::string(300, '{') + std::string(300, '}'));
+  REQUIRE_FALSE(deep);
+  CHECK(deep.error().message() == "yaml: exceeded max depth");
+}
