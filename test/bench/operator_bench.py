@@ -490,24 +490,23 @@ def run_n(args, n):
             return res
 
         # ---- outage of a fraction of the remotes
-        if "outage" not in args.phases:
-            return res
-        k = max(1, int(n * args.outage_fraction))
-        down = env.names[:k]
-        log(f"N={n}: blackholing {k} remotes")
-        env.parallel(lambda i: env.remotes[i].request("PUT", "/_testenv/faults", {"blackhole": True}), range(k))
-        t0 = time.monotonic()
-        detected = env.wait_ready(down, timeout=120, invert=True)
-        detect = time.monotonic() - t0
-        time.sleep(2)
-        env.parallel(lambda i: (env.remotes[i].request("PUT", "/_testenv/faults", {}),
-                                env.remotes[i].request("POST", "/_testenv/blackhole/release")), range(k))
-        t0 = time.monotonic()
-        back = env.wait_ready(down, timeout=300, poll=0.1)
-        reconverge = time.monotonic() - t0
-        res.update({"outage_remotes": k, "outage_detected_seconds": round(detect, 2) if detected else None,
-                    "outage_reconverge_seconds": round(reconverge, 2) if back else None})
-        log(f"N={n}: outage detected in {detect:.1f} s, all Ready {reconverge:.2f} s after it ended")
+        if "outage" in args.phases:
+            k = max(1, int(n * args.outage_fraction))
+            down = env.names[:k]
+            log(f"N={n}: blackholing {k} remotes")
+            env.parallel(lambda i: env.remotes[i].request("PUT", "/_testenv/faults", {"blackhole": True}), range(k))
+            t0 = time.monotonic()
+            detected = env.wait_ready(down, timeout=120, invert=True)
+            detect = time.monotonic() - t0
+            time.sleep(2)
+            env.parallel(lambda i: (env.remotes[i].request("PUT", "/_testenv/faults", {}),
+                                    env.remotes[i].request("POST", "/_testenv/blackhole/release")), range(k))
+            t0 = time.monotonic()
+            back = env.wait_ready(down, timeout=300, poll=0.1)
+            reconverge = time.monotonic() - t0
+            res.update({"outage_remotes": k, "outage_detected_seconds": round(detect, 2) if detected else None,
+                        "outage_reconverge_seconds": round(reconverge, 2) if back else None})
+            log(f"N={n}: outage detected in {detect:.1f} s, all Ready {reconverge:.2f} s after it ended")
 
         if "failover" not in args.phases:
             return res
