@@ -118,11 +118,12 @@ TEST_CASE("TlsSocket: a read that OpenSSL can answer from its buffer still compl
   });
   std::array<char, 4> first{};
   std::string rest;
+  bool initiating = false;  // outlives both handlers: the second runs after the first returned
   p.client->async_read_some(asio::buffer(first), [&](ErrorCode ec, std::size_t n) {
     REQUIRE_FALSE(ec);
     REQUIRE(n == 4);
     // The record is in OpenSSL's buffer now: this read needs no socket wait.
-    bool initiating = true;
+    initiating = true;
     auto tail = std::make_shared<std::array<char, 64>>();
     p.client->async_read_some(asio::buffer(*tail), [&, tail](ErrorCode e, std::size_t m) {
       CHECK_FALSE(initiating);
