@@ -765,7 +765,15 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   const SteadyTime steadyNow = clock_->now();
   const bool handled = m.recordedAt == outcome->at ||
                        !worthAPass(*m.quiet, *outcome, steadyNow, o.maxClockSkew);
-  if (steadyNow - outcome->at >= probeEvery || (handled && steadyNow - outcome->startedAt >= probeEvery)) {
+  // The full probe (nodes) is due when it would come due before the next probe. Then the pass
+  // below lists the nodes, and that answer (or its absence, handled like an unanswered probe)
+  // tells as much as GET /version would: it stands in for this tick's probe, so a Ready member
+  // costs one request per probe interval, not two once every fullProbeInterval.
+  const bool fullProbeDue = !m.nodes || steadyNow + probeEvery > m.nodesAt + o.fullProbeInterval ||
+                            m.nodesGeneration != p.generation;
+  const bool nodeListStandsIn = fullProbeDue && outcome->reachable && !suspect;
+  if (!nodeListStandsIn &&
+      (steadyNow - outcome->at >= probeEvery || (handled && steadyNow - outcome->startedAt >= probeEvery))) {
     // The completion of the next probe queues a pass unless it needs none; this timer starts the
     // probe after it.
     recordProbe();
@@ -802,21 +810,32 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
 
   // A failed request to a live remote: condition on `type` and Ready, re-checked on the probe
   // cadence (a dead server is the prober's business).
-  auto remoteFailed = [&](std::string_view type, const Error& e, const std::string& what) {
+  // Retried after `retry` (zero: probeInterval).
+  auto remoteFailed = [&](std::string_view type, const Error& e, const std::string& what,
+                          milliseconds retry = milliseconds(0)) {
     const std::string message = what + ": " + e.message();
     const std::string_view why = type == condition::kCredentialsIssued && !noAnswer(e) && !e.isForbidden() && !e.isUnauthorized()
                                      ? reason::kTokenRequestFailed
                                      : reasonFor(e);
     setCond(p, type, ConditionStatus::kFalse, why, message);
     if (noAnswer(e)) prober_.forget(p.key);  // probe again before trusting the connection
-    return notReady(why, message, o.probeInterval);
+    return notReady(why, message, retry > milliseconds(0) ? retry : o.probeInterval);
   };
 
   // ---- full probe: nodes and the service CIDR, when due.
   const bool specChanged = p.mm.status.observedGeneration != p.generation;
-  if (!m.nodes || clock_->now() - m.nodesAt >= o.fullProbeInterval || m.nodesGeneration != p.generation) {
+  if (fullProbeDue) {
     auto nodes = probeNodes(*remote);
-    if (!nodes) return remoteFailed(condition::kPrerequisitesMet, nodes.error(), "list nodes of cluster " + p.cluster);
+    if (!nodes) {
+      if (nodeListStandsIn) {
+        // It stood in for the probe, so it failed as a probe would: probe again at once and on
+        // the outage cadence (a 429 or 503 storm must not leave the member waiting a minute).
+        prober_.forget(p.key);
+        return remoteFailed(condition::kPrerequisitesMet, nodes.error(), "list nodes of cluster " + p.cluster,
+                            std::min(o.probeInterval, o.unreachableProbeInterval));
+      }
+      return remoteFailed(condition::kPrerequisitesMet, nodes.error(), "list nodes of cluster " + p.cluster);
+    }
     m.nodes = std::move(*nodes);
     m.nodesAt = clock_->now();
     m.nodesGeneration = p.generation;

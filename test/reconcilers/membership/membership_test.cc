@@ -162,6 +162,38 @@ TEST_CASE("MeshMembership: a no-op reconcile writes nothing anywhere", "[members
   CHECK(h.conditionIs("cn-beijing", "Ready", "True"));
 }
 
+TEST_CASE("MeshMembership: a Ready member costs one request per probe interval, the node list "
+          "standing in for the probe when it is due",
+          "[membership]") {
+  HarnessOptions o;
+  o.manualClock = true;  // probeInterval 1 minute, fullProbeInterval 5 minutes (the defaults)
+  MembershipHarness h(o);
+  h.join("cn-beijing");
+  REQUIRE(h.waitFor("cn-beijing", "Ready", "True"));
+  h.reconcileOnce("cn-beijing");
+  h.reconcileOnce("cn-beijing");
+  std::this_thread::sleep_for(500ms);  // the join's last probe completes
+  auto& api = h.env().remote("cn-beijing").api();
+  api.resetStats();
+  auto probes = [&] { return api.stats().count("get"); };  // GET /version
+  auto nodeLists = [&] { return api.stats().count("list", "nodes"); };
+
+  // Ten minutes, one probe interval at a time: each interval asks one thing of the remote, a
+  // probe or, twice, the node list instead of it (not both, as it used to every 5 minutes).
+  for (std::uint64_t minute = 1; minute <= 10; ++minute) {
+    h.advance(60s, "cn-beijing");
+    CAPTURE(minute);
+    REQUIRE(eventually([&] { return probes() + nodeLists() >= minute; }, 10s));
+    std::this_thread::sleep_for(200ms);  // what this minute set off (a pass after the probe)
+  }
+  INFO(api.stats().toJson().dump());
+  CHECK(nodeLists() == 2);
+  CHECK(probes() == 8);
+  CHECK(api.stats().writes == 0);
+  CHECK(h.conditionIs("cn-beijing", "Ready", "True"));
+  CHECK(h.conditionIs("cn-beijing", "Reachable", "True"));
+}
+
 TEST_CASE("MeshMembership: tokens are re-minted at 80 % of their lifetime, also after the bootstrap Secret is gone",
           "[membership]") {
   HarnessOptions o;
