@@ -151,7 +151,8 @@ const std::vector<Flag>& flags() {
        }},
       {"cluster-probe-interval",
        "How often each member cluster's API server is asked GET /version (Reachable, version, "
-       "clock skew): one request per cluster each time. A cluster that is down shows "
+       "clock skew): one request per cluster each time (every 5 minutes the node list takes its "
+       "place). A cluster that is down shows "
        "Reachable=False within seconds (its watches and requests fail); one that hangs, within "
        "this plus the request timeout.",
        false, true, [](const CommandLine& c) { return fmtDuration(c.clusterProbeInterval); },

@@ -68,7 +68,8 @@ struct MembershipControllerOptions {
   std::chrono::milliseconds unreachableProbeInterval{std::chrono::seconds(2)};
   /// Each other request to a remote (nodes, setup, tokens, cleanup); no retries.
   std::chrono::milliseconds requestTimeout{std::chrono::seconds(5)};
-  /// How often nodes are listed again (worker count, pod CIDRs, locality).
+  /// How often nodes are listed again (worker count, pod CIDRs, locality). The list is made on
+  /// the probe tick it falls in and stands in for that tick's probe.
   std::chrono::milliseconds fullProbeInterval{std::chrono::minutes(5)};
   /// A larger difference between the remote's clock and ours fails PrerequisitesMet.
   std::chrono::milliseconds maxClockSkew{std::chrono::minutes(5)};
