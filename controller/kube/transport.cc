@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -13,11 +12,11 @@
 #include <limits>
 #include <mutex>
 #include <string_view>
-#include <unordered_map>
 
 #include "controller/core/asio_stream.h"
 #include "controller/core/io_runtime.h"
 #include "controller/core/logging.h"
+#include "controller/pki/openssl_util.h"
 #include "controller/pki/tls_context.h"
 
 namespace rio::kube {
@@ -55,57 +54,24 @@ bool looksAlive(Connection& c) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-struct SessionFree {
-  void operator()(SSL_SESSION* s) const noexcept { SSL_SESSION_free(s); }
-};
-
 // The latest TLS session (a TLS 1.3 ticket) each server offered, for new connections to resume:
 // they skip the certificate exchange and its checks, most of a handshake's cost on both sides.
 // Shared by every transport of the process, since a remote cluster is reached by several clients
-// (the membership's, the informers'), many connecting at once; the key holds everything a
+// (the membership's, the informers'), many connecting at once; the key digests everything a
 // resumption would otherwise have checked (server, name, trust, identity), so only a transport
-// with the same settings resumes another's session. Bounded: forgotten all at once when full.
-// Thread-safe.
-class SessionCache {
- public:
-  static SessionCache& instance() {
-    static SessionCache* const cache = new SessionCache();  // never destroyed (I/O at exit)
-    return *cache;
-  }
-  /// A copy: OpenSSL marks the session of a connection freed without a close_notify as not
-  /// resumable, and connections here end by closing their socket.
-  std::unique_ptr<SSL_SESSION, SessionFree> get(const std::string& key) {
-    std::lock_guard lock(mu_);
-    auto it = sessions_.find(key);
-    if (it == sessions_.end()) return nullptr;
-    return std::unique_ptr<SSL_SESSION, SessionFree>(SSL_SESSION_dup(it->second.get()));
-  }
-  /// Keeps a copy of `session` (see get()).
-  void put(const std::string& key, SSL_SESSION* session) {
-    std::unique_ptr<SSL_SESSION, SessionFree> copy(SSL_SESSION_dup(session));
-    if (!copy) return;
-    std::lock_guard lock(mu_);
-    if (sessions_.size() >= kMaxEntries && sessions_.count(key) == 0) sessions_.clear();
-    sessions_[key].swap(copy);  // the previous one is freed with `copy`, after the lock
-  }
+// with the same settings resumes another's session. Never destroyed: I/O threads may still store
+// sessions while the process exits.
+pki::ossl::ContentMemo<std::shared_ptr<SSL_SESSION>>& sessionCache() {
+  static auto* const cache = new pki::ossl::ContentMemo<std::shared_ptr<SSL_SESSION>>();
+  return *cache;
+}
 
- private:
-  static constexpr std::size_t kMaxEntries = 10000;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<SSL_SESSION, SessionFree>> sessions_;
-};
-
-std::string sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) return "?";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+// Sessions go in and out of the cache as copies: OpenSSL marks the session of a connection freed
+// without a close_notify as not resumable, and connections here end by closing their socket.
+std::shared_ptr<SSL_SESSION> copyOf(SSL_SESSION* session) {
+  SSL_SESSION* copy = session != nullptr ? SSL_SESSION_dup(session) : nullptr;
+  if (copy == nullptr) return nullptr;
+  return std::shared_ptr<SSL_SESSION>(copy, SSL_SESSION_free);
 }
 
 // Index of the TransportCore pointer in its SSL_CTX (for the new-session callback).
@@ -127,7 +93,7 @@ struct TransportCore {
   bool verifyNameIsIp = false;
   bool verify = true;
 
-  std::string sessionKey;  // this transport's entry in the SessionCache
+  std::string sessionKey;  // this transport's entry in sessionCache() (empty: none)
 
   std::mutex mu;  // guards idle
   std::deque<ConnectionPtr> idle;
@@ -309,8 +275,8 @@ class Call : public std::enable_shared_from_this<Call> {
         SSL_set1_host(ssl, name.c_str());
       }
     }
-    if (auto session = SessionCache::instance().get(core_->sessionKey)) {
-      SSL_set_session(ssl, session.get());
+    if (auto known = sessionCache().get(core_->sessionKey)) {
+      if (auto session = copyOf(known->get())) SSL_set_session(ssl, session.get());
     }
     tls->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](ErrorCode e) { self->onHandshake(e); });
@@ -760,7 +726,8 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
       SSL_CTX_sess_set_new_cb(ctx.native_handle(), [](SSL* ssl, SSL_SESSION* session) {
         auto* owner = static_cast<TransportCore*>(
             SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), coreIndex()));
-        if (owner != nullptr) SessionCache::instance().put(owner->sessionKey, session);
+        auto copy = owner != nullptr ? copyOf(session) : nullptr;
+        if (copy) sessionCache().put(owner->sessionKey, std::move(copy));
         return 0;  // OpenSSL keeps its reference
       });
       core->ssl.emplace(std::move(ctx));
@@ -770,9 +737,9 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
     }
     core->verifyName = tls.serverName.empty() ? core->endpoint.host : tls.serverName;
     core->verifyNameIsIp = isIpLiteral(core->verifyName);
-    core->sessionKey = core->endpoint.hostPort() + '\n' + core->verifyName + '\n' +
-                       (core->verify ? "verify" : "insecure") + '\n' + sha256Hex(tls.caPem) +
-                       '\n' + sha256Hex(tls.clientCertPem);
+    core->sessionKey = pki::ossl::digestOf({core->endpoint.hostPort(), core->verifyName,
+                                            core->verify ? "verify" : "insecure", tls.caPem,
+                                            tls.clientCertPem});
   }
   return TransportPtr(std::make_shared<TransportImpl>(std::move(core)));
 }

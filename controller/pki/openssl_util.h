@@ -37,7 +37,7 @@ std::string digestOf(std::initializer_list<std::string_view> parts);
 
 /// Results that depend only on their input, remembered by the input's digestOf(): reconcilers
 /// check the same Secrets on every pass, and OpenSSL 3 decodes PEM (a key above all) slowly.
-/// Bounded: forgotten all at once when full. An empty digest is never remembered. Thread-safe.
+/// Bounded: forgotten all at once when a new entry finds it full. An empty digest is never remembered. Thread-safe.
 template <class V>
 class ContentMemo {
  public:
@@ -51,7 +51,7 @@ class ContentMemo {
   void put(const std::string& digest, V value) {
     if (digest.empty()) return;
     std::lock_guard lock(mu_);
-    if (known_.size() >= kMaxEntries) known_.clear();
+    if (known_.size() >= kMaxEntries && known_.count(digest) == 0) known_.clear();
     known_.insert_or_assign(digest, std::move(value));
   }
 

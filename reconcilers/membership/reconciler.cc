@@ -827,14 +827,12 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
   if (fullProbeDue) {
     auto nodes = probeNodes(*remote);
     if (!nodes) {
-      if (nodeListStandsIn) {
-        // It stood in for the probe, so it failed as a probe would: probe again at once and on
-        // the outage cadence (a 429 or 503 storm must not leave the member waiting a minute).
-        prober_.forget(p.key);
-        return remoteFailed(condition::kPrerequisitesMet, nodes.error(), "list nodes of cluster " + p.cluster,
-                            std::min(o.probeInterval, o.unreachableProbeInterval));
-      }
-      return remoteFailed(condition::kPrerequisitesMet, nodes.error(), "list nodes of cluster " + p.cluster);
+      // Standing in for the probe, it failed as a probe would: probe again at once and on the
+      // outage cadence (a 429 or 503 storm must not leave the member waiting a minute).
+      if (nodeListStandsIn) prober_.forget(p.key);
+      return remoteFailed(condition::kPrerequisitesMet, nodes.error(), "list nodes of cluster " + p.cluster,
+                          nodeListStandsIn ? std::min(o.probeInterval, o.unreachableProbeInterval)
+                                           : o.probeInterval);
     }
     m.nodes = std::move(*nodes);
     m.nodesAt = clock_->now();
