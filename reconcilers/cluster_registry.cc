@@ -118,11 +118,12 @@ Expected<RemoteClusterPtr> ClusterRegistry::build(const std::string& cluster, co
     o.name = cluster + "/" + resource.qualifiedName();
     auto inf = cache::Informer::create(rc->client_, o, options_.executor);
     if (!handlers.empty()) {
-      auto notify = [handlers, cluster](const cache::ObjectPtr& obj) {
-        for (const auto& h : handlers) h(cluster, obj);
+      auto notify = [handlers, cluster](const cache::ObjectPtr& obj, bool initial) {
+        for (const auto& h : handlers) h(cluster, obj, initial);
       };
-      inf->addEventHandler({notify, [notify](const cache::ObjectPtr&, const cache::ObjectPtr& now) { notify(now); },
-                            notify});
+      inf->addEventHandler({notify,
+                            [notify](const cache::ObjectPtr&, const cache::ObjectPtr& now) { notify(now, false); },
+                            [notify](const cache::ObjectPtr& gone) { notify(gone, false); }});
     }
     return inf;
   };

@@ -106,9 +106,11 @@ class ClusterRegistry {
   ClusterRegistry& operator=(const ClusterRegistry&) = delete;
 
   /// Called on an informer strand for every add, update or delete of an owned object or of a
-  /// namespace, in any cluster. Must be quick (map to a request, enqueue). Register before the
-  /// first connect().
-  using ChangeHandler = std::function<void(const std::string& cluster, const cache::ObjectPtr& object)>;
+  /// namespace, in any cluster; `initial` for the objects of an informer's first list (they were
+  /// there before this connection: nothing changed, so queue their owner at low priority). Must
+  /// be quick (map to a request, enqueue). Register before the first connect().
+  using ChangeHandler =
+      std::function<void(const std::string& cluster, const cache::ObjectPtr& object, bool initial)>;
   void addChangeHandler(ChangeHandler handler);
 
   /// The connection for `cluster` with `config`. An existing connection is kept when `config`

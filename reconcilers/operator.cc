@@ -18,17 +18,21 @@ Expected<std::unique_ptr<Operator>> Operator::setup(manager::Manager& mgr, Opera
   op->registry_ = std::make_unique<ClusterRegistry>(std::move(registryOptions));
   op->metrics_ = std::make_shared<OperatorMetrics>(mgr.registry());
 
-  options.remoteIstio.meshNamespace = options.meshNamespace;
-  auto remoteIstio = remoteistio::setupRemoteIstioController(mgr, *op->registry_, op->metrics_,
-                                                             options.remoteIstio);
-  if (!remoteIstio) return fail(remoteIstio.error().wrap("RemoteIstio controller"));
-  op->remoteIstio_ = std::move(*remoteIstio);
-
   options.membership.istioNamespace = options.meshNamespace;
   auto membership = membership::setupMembershipController(mgr, *op->registry_, op->metrics_,
                                                           options.membership);
   if (!membership) return fail(membership.error().wrap("MeshMembership controller"));
   op->membership_ = std::move(*membership);
+
+  options.remoteIstio.meshNamespace = options.meshNamespace;
+  std::weak_ptr<runtime::Controller> memberships = op->membership_;
+  options.remoteIstio.hurryMembership = [memberships](const runtime::Request& request) {
+    if (auto c = memberships.lock()) c->enqueue(request, workqueue::kNormalPriority);
+  };
+  auto remoteIstio = remoteistio::setupRemoteIstioController(mgr, *op->registry_, op->metrics_,
+                                                             options.remoteIstio);
+  if (!remoteIstio) return fail(remoteIstio.error().wrap("RemoteIstio controller"));
+  op->remoteIstio_ = std::move(*remoteIstio);
   return op;
 }
 

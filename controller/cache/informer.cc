@@ -65,7 +65,7 @@ HandlerId Informer::addEventHandler(EventHandler handler) {
     if (!entry->handler.onAdd) return;
     for (const auto& object : self->store_.list()) {
       try {
-        entry->handler.onAdd(object);
+        entry->handler.onAdd(object, /*initial=*/true);
       } catch (const std::exception& e) {
         self->logger_.error("event handler threw", {{"error", e.what()}});
       }
@@ -137,9 +137,10 @@ void Informer::onWatcherEvent(WatcherEvent&& event) {
           if (h.onUpdate) h.onUpdate(change.first, change.second);
         });
       }
+      const bool initial = !synced_;
       for (const auto& obj : changes.added) {
         dispatch([&](EventHandler& h) {
-          if (h.onAdd) h.onAdd(obj);
+          if (h.onAdd) h.onAdd(obj, initial);
         });
       }
       markSynced();
@@ -154,7 +155,7 @@ void Informer::onWatcherEvent(WatcherEvent&& event) {
         });
       } else {
         dispatch([&](EventHandler& h) {
-          if (h.onAdd) h.onAdd(obj);
+          if (h.onAdd) h.onAdd(obj, /*initial=*/false);
         });
       }
       break;

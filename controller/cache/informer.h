@@ -25,8 +25,10 @@ namespace rio::cache {
 /// Called on the informer's strand, one at a time, in order; they must be quick (typically: map to
 /// keys and add them to a workqueue) and must not call removeEventHandler() on the same informer.
 struct EventHandler {
-  /// A new object (from the watch, a relist, or the replay for a new handler).
-  std::function<void(const ObjectPtr& object)> onAdd;
+  /// A new object (from the watch, a relist, or the replay for a new handler). `initial` is
+  /// true for the objects of the first list and of the replay (client-go's isInInitialList):
+  /// objects that were there before, not ones that just appeared.
+  std::function<void(const ObjectPtr& object, bool initial)> onAdd;
   /// A changed object: the cached version before and the new one.
   std::function<void(const ObjectPtr& oldObject, const ObjectPtr& newObject)> onUpdate;
   /// `object` is the last state known: from the DELETE event, or the cached copy when the object

@@ -74,7 +74,8 @@ Expected<ControllerPtr> Builder::build(ReconcilerPtr reconciler) {
     ps.insert(ps.end(), filters_.begin(), filters_.end());
     return ps;
   };
-  controller->watch(primary_, requestForObject(), withFilters(primaryPredicates_));
+  controller->watch(primary_, requestForObject(), withFilters(primaryPredicates_),
+                    unobservedChangesFirst());
   for (auto& s : sources_) {
     MapFunc map = s.map;
     if (!map) {

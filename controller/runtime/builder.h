@@ -66,7 +66,8 @@ class Builder {
   /// case. `executor` is the shared pool (queue timers, reconcile deadlines).
   Builder(std::string name, ExecutorPtr executor);
 
-  /// The primary resource: its events enqueue the object itself.
+  /// The primary resource: its events enqueue the object itself (from the initial list, at
+  /// unobservedChangesFirst() priority).
   Builder& forInformer(cache::InformerPtr primary, std::vector<Predicate> predicates = {});
   /// Children: their events enqueue their owner.
   Builder& owns(cache::InformerPtr children,

@@ -45,13 +45,14 @@ Controller::Controller(std::string name, ReconcilerPtr reconciler, ExecutorPtr e
 Controller::~Controller() { stop(); }
 
 SourceId Controller::watch(cache::InformerPtr informer, MapFunc map,
-                           std::vector<Predicate> predicates) {
+                           std::vector<Predicate> predicates, InitialPriority initialPriority) {
   std::lock_guard lock(mu_);
   SourceId id = nextSource_++;
   Source& s = sources_[id];
   s.informer = std::move(informer);
   s.map = std::move(map);
   s.predicates = std::move(predicates);
+  s.initialPriority = initialPriority ? std::move(initialPriority) : lowPriority();
   if (started_ && !stopping_) registerLocked(s);
   return id;
 }
@@ -73,15 +74,17 @@ void Controller::registerLocked(Source& source) {
   auto queue = queue_;
   auto map = source.map;
   auto predicates = source.predicates;
-  auto enqueue = [queue, map](const cache::ObjectPtr& object) {
-    for (auto& request : map(object)) queue->add(request);
+  auto enqueue = [queue, map](const cache::ObjectPtr& object,
+                              int priority = workqueue::kNormalPriority) {
+    for (auto& request : map(object)) queue->add(request, priority);
   };
   cache::EventHandler h;
-  h.onAdd = [predicates, enqueue](const cache::ObjectPtr& o) {
+  h.onAdd = [predicates, enqueue, initialPriority = source.initialPriority](
+                const cache::ObjectPtr& o, bool initial) {
     for (const auto& p : predicates) {
       if (!p.allowsCreate(o)) return;
     }
-    enqueue(o);
+    enqueue(o, initial ? initialPriority(o) : workqueue::kNormalPriority);
   };
   h.onUpdate = [predicates, enqueue](const cache::ObjectPtr& oldObj,
                                      const cache::ObjectPtr& newObj) {
@@ -142,9 +145,10 @@ void Controller::stop() {
 }
 
 void Controller::worker() {
-  while (auto request = queue_->get()) {
-    if (!stopping_) reconcileOne(*request);
-    queue_->done(*request);
+  while (auto got = queue_->getWithPriority()) {
+    const auto& [request, priority] = *got;
+    if (!stopping_) reconcileOne(request, priority);
+    queue_->done(request);
   }
 }
 
@@ -164,7 +168,7 @@ std::string Controller::newReconcileId() {
   return buf;
 }
 
-void Controller::reconcileOne(const Request& request) {
+void Controller::reconcileOne(const Request& request, int priority) {
   const std::string id = newReconcileId();
   const log::Logger logger =
       logger_.with({{"namespace", request.ns}, {"name", request.name}, {"reconcile_id", id}});
@@ -227,7 +231,7 @@ void Controller::reconcileOne(const Request& request) {
           "reconcile failed terminally, not retrying",
           {{"error", err.error().message()}, {"kind", std::string(toString(err.error().kind()))}});
     } else {
-      queue_->addRateLimited(request);
+      queue_->addRateLimited(request, priority);
       logger.error(panicked ? "reconciler threw, retrying with backoff"
                             : "reconcile failed, retrying with backoff",
                    {{"error", err.error().message()},
@@ -237,12 +241,12 @@ void Controller::reconcileOne(const Request& request) {
   } else if ((*outcome)->requeueAfter.count() > 0) {
     label = ReconcileResultLabel::kRequeueAfter;
     queue_->forget(request);
-    queue_->addAfter(request, (*outcome)->requeueAfter);
+    queue_->addAfter(request, (*outcome)->requeueAfter, priority);
     logger.debug("reconcile done, re-checking later",
                  {{"requeue_after_ms", millis((*outcome)->requeueAfter)}});
   } else if ((*outcome)->requeue) {
     label = ReconcileResultLabel::kRequeue;
-    queue_->addRateLimited(request);
+    queue_->addRateLimited(request, priority);
     logger.debug("reconcile done, requeued with backoff");
   } else {
     label = ReconcileResultLabel::kSuccess;

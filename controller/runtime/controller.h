@@ -8,6 +8,11 @@
 //   Result{requeue}        -> addRateLimited                          result="requeue"
 //   Result{}               -> forget                                  result="success"
 //
+// Priorities (controller-runtime's priority queue): requests from an informer's initial list are
+// queued at the source's InitialPriority (low, except primary objects with an unobserved
+// generation or a deletion), changes seen later at normal priority; a request keeps its priority
+// for its retries and requeues. A start or failover thus handles what changed first.
+//
 // Every reconcile gets a ReconcileContext: a logger with controller/namespace/name/reconcile_id,
 // a deadline (reconcileTimeout) and a cancellation token that is set when the deadline passes
 // (logged while the reconcile is still running) or when the controller stops.
@@ -69,8 +74,11 @@ class Controller {
 
   /// Adds a source: events of `informer` that pass every predicate are mapped to requests and
   /// queued. Allowed before and after start() (remote clusters come and go); after start() the
-  /// informer's current objects are replayed as creates.
-  SourceId watch(cache::InformerPtr informer, MapFunc map, std::vector<Predicate> predicates = {});
+  /// informer's current objects are replayed as creates. Requests from the initial list and the
+  /// replay are queued at `initialPriority` (null: lowPriority()); later changes at normal
+  /// priority, so they go first.
+  SourceId watch(cache::InformerPtr informer, MapFunc map, std::vector<Predicate> predicates = {},
+                 InitialPriority initialPriority = nullptr);
   /// Removes a source (e.g. a remote cluster that left). No event of it is queued after return.
   void unwatch(SourceId id);
 
@@ -83,8 +91,10 @@ class Controller {
 
   /// True when every source's informer has synced.
   bool cachesSynced() const;
-  /// Queues a request directly (manual triggers, tests).
-  void enqueue(const Request& request) { queue_->add(request); }
+  /// Queues a request directly (manual triggers, other controllers, tests).
+  void enqueue(const Request& request, int priority = workqueue::kNormalPriority) {
+    queue_->add(request, priority);
+  }
 
   /// The controller's name (metrics label, `controller` log field).
   const std::string& name() const { return name_; }
@@ -98,6 +108,7 @@ class Controller {
     cache::InformerPtr informer;
     MapFunc map;
     std::vector<Predicate> predicates;
+    InitialPriority initialPriority;
     std::optional<cache::HandlerId> handler;  // set while registered
   };
 
@@ -105,7 +116,8 @@ class Controller {
              ControllerOptions options);
   void registerLocked(Source& source);
   void worker();
-  void reconcileOne(const Request& request);
+  // `priority`: the one it was queued at, kept for its requeues.
+  void reconcileOne(const Request& request, int priority);
   std::string newReconcileId();
 
   const std::string name_;

@@ -1,5 +1,7 @@
 #include "controller/runtime/handler.h"
 
+#include "controller/workqueue/workqueue.h"
+
 namespace rio::runtime {
 
 MapFunc requestForObject() {
@@ -31,6 +33,29 @@ MapFunc requestForOwnerAnnotation(std::string annotation) {
                     : Request{value->substr(0, slash), value->substr(slash + 1)};
     if (r.name.empty() || r.name.find('/') != std::string::npos) return std::vector<Request>{};
     return std::vector<Request>{std::move(r)};
+  };
+}
+
+InitialPriority lowPriority() {
+  return [](const cache::ObjectPtr&) { return workqueue::kLowPriority; };
+}
+
+InitialPriority unobservedChangesFirst() {
+  return [](const cache::ObjectPtr& o) {
+    const auto& object = *o;
+    auto md = object.find("metadata");
+    if (md == object.end() || !md->is_object()) return workqueue::kNormalPriority;
+    if (auto d = md->find("deletionTimestamp"); d != md->end() && !d->is_null())
+      return workqueue::kNormalPriority;
+    auto gen = md->find("generation");
+    if (gen == md->end() || !gen->is_number_integer()) return workqueue::kLowPriority;
+    auto status = object.find("status");
+    if (status == object.end() || !status->is_object()) return workqueue::kNormalPriority;
+    auto observed = status->find("observedGeneration");
+    if (observed == status->end() || !observed->is_number_integer() ||
+        observed->get<std::int64_t>() < gen->get<std::int64_t>())
+      return workqueue::kNormalPriority;
+    return workqueue::kLowPriority;
   };
 }
 

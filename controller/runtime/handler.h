@@ -29,6 +29,20 @@ MapFunc requestForOwnerLabels(std::string nameLabel, std::string namespaceLabel 
 /// with an empty name, map to nothing.
 MapFunc requestForOwnerAnnotation(std::string annotation);
 
+/// The queue priority of a request from an object of an informer's initial list (the controller
+/// starts, or takes over after a failover, or a source is added): objects that were there before
+/// and mostly need only a look. Changes seen afterwards always get workqueue::kNormalPriority.
+using InitialPriority = std::function<int(const cache::ObjectPtr& object)>;
+
+/// controller-runtime's rule (handler.WithLowPriorityWhenUnchanged): workqueue::kLowPriority.
+InitialPriority lowPriority();
+
+/// For the primary resource: workqueue::kNormalPriority for an object with work no controller has
+/// reported on (metadata.generation ahead of status.observedGeneration, no observedGeneration
+/// yet, or a deletionTimestamp), kLowPriority otherwise. A spec changed while no leader ran (during
+/// a failover) is then handled before the routine pass over every other object.
+InitialPriority unobservedChangesFirst();
+
 /// The owner named by the child's metadata.ownerReferences with this API group ("" = core) and
 /// kind; with `controllerOnly`, only the reference marked `controller: true`. The owner is in the
 /// child's namespace, or cluster-scoped when `ownerNamespaced` is false.

@@ -7,6 +7,11 @@
 //  - shutDown() stops accepting keys (queued keys are still handed out until the queue is
 //    empty, then get() returns nullopt); shutDownWithDrain() also waits until every key handed
 //    out has been done();
+//  - priorities, as controller-runtime's priority queue: get() hands out the highest priority
+//    first, in the order added within one priority; adding a queued or delayed key with a higher
+//    priority raises it (never lowers it). Controllers give the objects of an informer's initial
+//    list kLowPriority, so after a start or a failover a change made meanwhile is not queued
+//    behind every object that only needs a look;
 //  - workqueue_* metrics with controller-runtime's names.
 //
 // Threading: one mutex guards the queue; get() blocks on a condition variable. Delays use one
@@ -18,12 +23,14 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <queue>
+#include <stdexcept>
 #include <unordered_map>
-#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "controller/runtime/executor.h"
@@ -31,6 +38,11 @@
 #include "controller/workqueue/rate_limiter.h"
 
 namespace rio::workqueue {
+
+/// What add() and its siblings use unless told otherwise.
+inline constexpr int kNormalPriority = 0;
+/// controller-runtime's handler.LowPriority: objects that only need a routine look.
+inline constexpr int kLowPriority = -100;
 
 template <class T, class Hash = std::hash<T>>
 struct WorkQueueOptions {
@@ -65,35 +77,42 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     if (metricsTimer_) metricsTimer_->cancel();
   }
 
-  /// Marks `item` as needing processing. No-op when it is already queued (dedupe) or after
-  /// shutdown; when it is being processed it is queued again once done() is called.
-  void add(const T& item) {
+  /// Marks `item` as needing processing at `priority`. When it is already queued only a higher
+  /// priority changes anything (dedupe); when it is being processed it is queued again once
+  /// done() is called, at the highest priority asked for meanwhile. No-op after shutdown.
+  void add(const T& item, int priority = kNormalPriority) {
     std::lock_guard lock(mu_);
-    addLocked(item);
+    addLocked(item, priority);
   }
 
   /// add() once `delay` has passed on the clock; with delay <= 0, add() now. When `item` is
-  /// already waiting, the earlier of the two times wins.
-  void addAfter(const T& item, std::chrono::nanoseconds delay) {
+  /// already waiting, the earlier of the two times and the higher of the two priorities win.
+  void addAfter(const T& item, std::chrono::nanoseconds delay, int priority = kNormalPriority) {
     std::lock_guard lock(mu_);
     if (shuttingDown_) return;
     if (delay.count() <= 0) {
-      addLocked(item);
+      addLocked(item, priority);
       return;
     }
     SteadyTime when = clock_->now() + std::chrono::duration_cast<SteadyTime::duration>(delay);
     auto it = waiting_.find(item);
-    if (it != waiting_.end() && it->second <= when) return;
-    waiting_[item] = when;
+    if (it != waiting_.end()) {
+      it->second.priority = std::max(it->second.priority, priority);
+      if (it->second.when <= when) return;
+      it->second.when = when;
+    } else {
+      waiting_.emplace(item, Waiting{when, priority});
+    }
     heap_.push(Delayed{when, seq_++, item});
     armLocked(when);
   }
 
-  /// addAfter(item, rateLimiter.when(item)): the item's next retry, with backoff. Counts a retry.
-  void addRateLimited(const T& item) {
+  /// addAfter(item, rateLimiter.when(item), priority): the item's next retry, with backoff.
+  /// Counts a retry.
+  void addRateLimited(const T& item, int priority = kNormalPriority) {
     if (shuttingDown()) return;
     if (metrics_) metrics_->retried();
-    addAfter(item, limiter_->when(item));
+    addAfter(item, limiter_->when(item), priority);
   }
 
   /// Resets `item`'s backoff (call after it was processed successfully).
@@ -101,14 +120,21 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
   /// Rate-limited adds of `item` since it was last forgotten.
   int numRequeues(const T& item) const { return limiter_->numRequeues(item); }
 
-  /// Blocks until an item is available and hands it out (the caller must call done(item)).
+  /// Blocks until an item is available and hands it out (the caller must call done(item)):
+  /// the highest priority first, first come first served within one.
   /// Returns nullopt once the queue is shut down and empty.
   std::optional<T> get() {
+    auto got = getWithPriority();
+    if (!got) return std::nullopt;
+    return std::move(got->first);
+  }
+
+  /// get(), with the priority the item was queued at (to requeue it at the same one).
+  std::optional<std::pair<T, int>> getWithPriority() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !queue_.empty() || shuttingDown_; });
-    if (queue_.empty()) return std::nullopt;
-    T item = std::move(queue_.front());
-    queue_.pop_front();
+    cv_.wait(lock, [&] { return !queued_.empty() || shuttingDown_; });
+    if (queued_.empty()) return std::nullopt;
+    auto [item, priority] = popLocked();
     SteadyTime now = clock_->now();
     processing_.emplace(item, now);
     dirty_.erase(item);
@@ -120,7 +146,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
       }
       metrics_->gotten(queued);
     }
-    return item;
+    return std::make_pair(std::move(item), priority);
   }
 
   /// Ends the processing of `item` (from get()). If it was added meanwhile, it is queued again.
@@ -130,9 +156,8 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     if (it == processing_.end()) return;
     if (metrics_) metrics_->done(seconds(clock_->now() - it->second));
     processing_.erase(it);
-    if (dirty_.count(item) != 0) {
-      queue_.push_back(item);
-      cv_.notify_one();
+    if (auto again = dirty_.find(item); again != dirty_.end()) {
+      pushLocked(item, again->second);
     } else if (processing_.empty()) {
       drained_.notify_all();
     }
@@ -141,7 +166,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
   /// Items queued and not yet handed out (excludes items being processed and delayed items).
   std::size_t len() const {
     std::lock_guard lock(mu_);
-    return queue_.size();
+    return queued_.size();
   }
   /// Items waiting for a delayed or rate-limited add.
   std::size_t delayed() const {
@@ -206,6 +231,16 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     T item;
     bool operator>(const Delayed& o) const { return when != o.when ? when > o.when : seq > o.seq; }
   };
+  struct Waiting {
+    SteadyTime when;
+    int priority;
+  };
+  // An entry of a priority level; stale (skipped) once queued_ holds another seq for the item,
+  // which is how raising a queued item's priority works without searching the old level.
+  struct Entry {
+    T item;
+    std::uint64_t seq;
+  };
 
   explicit WorkQueue(Options options)
       : executor_(std::move(options.executor)),
@@ -217,16 +252,46 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
 
   static double seconds(SteadyTime::duration d) { return std::chrono::duration<double>(d).count(); }
 
-  void addLocked(const T& item) {
+  void addLocked(const T& item, int priority) {
     if (shuttingDown_) return;
-    if (!dirty_.insert(item).second) return;
+    auto [it, inserted] = dirty_.try_emplace(item, priority);
+    if (!inserted) {
+      if (priority <= it->second) return;
+      it->second = priority;  // raised: done() requeues at it, or a queued item moves up now
+      if (processing_.count(item) == 0) pushLocked(item, priority);
+      return;
+    }
     if (metrics_) {
       metrics_->added();
       addedAt_.emplace(item, clock_->now());
     }
     if (processing_.count(item) != 0) return;  // queued again by done()
-    queue_.push_back(item);
+    pushLocked(item, priority);
+  }
+
+  void pushLocked(const T& item, int priority) {
+    std::uint64_t seq = seq_++;
+    queued_[item] = seq;
+    levels_[priority].push_back(Entry{item, seq});
     cv_.notify_one();
+  }
+
+  // The first live entry of the highest level; queued_ must not be empty.
+  std::pair<T, int> popLocked() {
+    for (auto level = levels_.begin(); level != levels_.end(); level = levels_.erase(level)) {
+      auto& entries = level->second;
+      while (!entries.empty()) {
+        Entry e = std::move(entries.front());
+        entries.pop_front();
+        auto live = queued_.find(e.item);
+        if (live == queued_.end() || live->second != e.seq) continue;  // moved up
+        queued_.erase(live);
+        int priority = level->first;
+        if (entries.empty()) levels_.erase(level);
+        return {std::move(e.item), priority};
+      }
+    }
+    throw std::logic_error("workqueue: queued_ and levels_ disagree");
   }
 
   // Keeps one timer armed at the earliest delayed deadline.
@@ -249,9 +314,10 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
       Delayed d = heap_.top();
       heap_.pop();
       auto it = waiting_.find(d.item);
-      if (it == waiting_.end() || it->second != d.when) continue;  // superseded by an earlier add
+      if (it == waiting_.end() || it->second.when != d.when) continue;  // superseded by an earlier add
+      int priority = it->second.priority;
       waiting_.erase(it);
-      addLocked(d.item);
+      addLocked(d.item, priority);
     }
     if (!heap_.empty()) armLocked(heap_.top().when);
   }
@@ -281,11 +347,12 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
   mutable std::mutex mu_;            // guards everything below
   std::condition_variable cv_;       // an item was queued, or shutdown
   std::condition_variable drained_;  // processing_ became empty
-  std::deque<T> queue_;
-  std::unordered_set<T, Hash> dirty_;                   // queued or re-added while processing
+  std::map<int, std::deque<Entry>, std::greater<>> levels_;  // by priority, highest first
+  std::unordered_map<T, std::uint64_t, Hash> queued_;  // in levels_ -> seq of its live entry
+  std::unordered_map<T, int, Hash> dirty_;  // queued or re-added while processing -> priority
   std::unordered_map<T, SteadyTime, Hash> processing_;  // handed out -> when
   std::unordered_map<T, SteadyTime, Hash> addedAt_;     // dirty -> when (metrics only)
-  std::unordered_map<T, SteadyTime, Hash> waiting_;     // delayed -> earliest time
+  std::unordered_map<T, Waiting, Hash> waiting_;        // delayed -> earliest time, priority
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> heap_;
   std::uint64_t seq_ = 0;
   TimerHandlePtr timer_;  // armed at armedAt_ while heap_ is not empty

@@ -56,10 +56,11 @@ Expected<runtime::ControllerPtr> setupMembershipController(manager::Manager& mgr
   reconciler->setEnqueue([weak](const runtime::Request& request) {
     if (auto c = weak.lock()) c->enqueue(request);
   });
-  registry.addChangeHandler([weak](const std::string&, const cache::ObjectPtr& object) {
+  registry.addChangeHandler([weak](const std::string&, const cache::ObjectPtr& object, bool initial) {
     auto owner = desired::ownerOf(*object);
     if (!owner || owner->kind != v1beta1::kMeshMembershipKind) return;
-    if (auto c = weak.lock()) c->enqueue({owner->ns, owner->name});
+    if (auto c = weak.lock())
+      c->enqueue({owner->ns, owner->name}, initial ? workqueue::kLowPriority : workqueue::kNormalPriority);
   });
   mgr.add(*controller);
   return *controller;

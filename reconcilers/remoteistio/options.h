@@ -2,10 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "controller/core/clock.h"
 #include "controller/core/logging.h"
+#include "controller/runtime/reconciler.h"
 #include "reconcilers/pki/mesh_trust.h"
 
 namespace rio::reconcilers::remoteistio {
@@ -28,6 +30,10 @@ struct RemoteIstioControllerOptions {
   std::chrono::seconds deletionTimeout{std::chrono::minutes(10)};
   /// Lifetimes of the webhook CA, serving certificates and the operator's mesh root.
   pki::TrustLifetimes lifetimes;
+  /// Asks the MeshMembership controller to reconcile the membership of this namespace/name soon
+  /// (ahead of its routine passes): a changed RemoteIstio waits for that membership's connection
+  /// after a start or failover. Null: it waits its turn.
+  std::function<void(const runtime::Request& membership)> hurryMembership;
   /// Null: the manager's clock.
   ClockPtr clock;
   log::Logger logger;

@@ -282,7 +282,11 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
   const bool keepReady = readyBefore && readyBefore->status == meta::ConditionStatus::kTrue &&
                          readyBefore->observedGeneration == gen;
   if (!conn.remote) {
-    if (keepReady && conn.connectPending && deps_.clock->now() - startedAt_ < kFirstListGrace) {
+    // The MeshMembership reports its credentials issued but this process has not connected yet:
+    // its controller's first pass here does. A spec changed meanwhile (during a failover, say)
+    // asks that pass to come first rather than after the routine pass over every membership.
+    if (conn.connectPending && deps_.clock->now() - startedAt_ < kFirstListGrace) {
+      if (!keepReady && options_.hurryMembership) options_.hurryMembership(request);
       return Result::after(kCacheWait);
     }
     auto wrote = notConnected(conn.reason, conn.message, phase::kPending);

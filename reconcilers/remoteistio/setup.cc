@@ -122,17 +122,20 @@ Expected<runtime::ControllerPtr> setupRemoteIstioController(
   // labels, a listed namespace that appears) of the cluster.
   std::weak_ptr<runtime::Controller> weak = *controller;
   registry.addChangeHandler(
-      [weak, index](const std::string& cluster, const cache::ObjectPtr& object) {
+      [weak, index](const std::string& cluster, const cache::ObjectPtr& object, bool initial) {
         auto ctrl = weak.lock();
         if (!ctrl || !object) return;
+        // The first list of a new connection changes nothing: its owners look at it when their
+        // turn comes (they wait for that list anyway).
+        const int priority = initial ? workqueue::kLowPriority : workqueue::kNormalPriority;
         // Cached objects always carry their kind (the watcher fills it in for list items).
         if (object->value("kind", "") == "Namespace") {
-          for (const auto& request : index->requestsFor(cluster)) ctrl->enqueue(request);
+          for (const auto& request : index->requestsFor(cluster)) ctrl->enqueue(request, priority);
           return;
         }
         auto owner = desired::ownerOf(*object);
         if (!owner || owner->kind != v1beta1::kRemoteIstioKind) return;
-        ctrl->enqueue({owner->ns, owner->name});
+        ctrl->enqueue({owner->ns, owner->name}, priority);
       });
   return *controller;
 }

@@ -41,6 +41,16 @@ std::optional<json> lease(World& w) {
   return w.env().hub().api().get(r::kLeases, kNs, "remote-istio-operator");
 }
 
+/// How often an Event with `reason` about cn-beijing was recorded in the hub (Event counts).
+int eventCount(World& w, const std::string& reason) {
+  int n = 0;
+  for (const auto& e : w.env().hub().api().list(r::kEvents, kNs)) {
+    if (e["involvedObject"].value("name", "") == "cn-beijing" && e.value("reason", "") == reason)
+      n += e.value("count", 1);
+  }
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -63,6 +73,7 @@ TEST_CASE(
   CHECK((*lease(w))["spec"]["holderIdentity"] == "operator-a");
   const int transitions = (*lease(w))["spec"].value("leaseTransitions", 0);
 
+  const int membershipNotReadyBefore = eventCount(w, "MembershipNotReady");
   // Killed: from now on nothing from operator-a reaches the control plane, not even the release
   // a graceful stop would write.
   w.tap().dropUser("operator-a");
@@ -88,6 +99,9 @@ TEST_CASE(
   waitConverged(w, kBeijing);
   w.checkJoined("cn-beijing");
   w.checkInstalled("cn-beijing", 2);
+  // The changed RemoteIstio waited for the new leader's connection to its (Ready) membership
+  // without reporting the membership as not ready.
+  CHECK(eventCount(w, "MembershipNotReady") == membershipNotReadyBefore);
   auto after = snapshot(w.env());
   auto made = created(before, after);
   CHECK(made == reference);

@@ -32,9 +32,10 @@ TEST_CASE("ClusterRegistry: informers on owned kinds sync and report only the op
   ClusterRegistry registry(options);
   std::mutex mu;
   std::set<std::string> seen;
-  registry.addChangeHandler([&](const std::string& cluster, const cache::ObjectPtr& obj) {
+  registry.addChangeHandler([&](const std::string& cluster, const cache::ObjectPtr& obj, bool initial) {
     std::lock_guard lock(mu);
-    seen.insert(cluster + ":" + (*obj)["kind"].get<std::string>() + ":" + (*obj)["metadata"]["name"].get<std::string>());
+    seen.insert(std::string(initial ? "initial " : "") + cluster + ":" + (*obj)["kind"].get<std::string>() + ":" +
+                (*obj)["metadata"]["name"].get<std::string>());
   });
   auto remote = env.remoteClient("cn-beijing");
   REQUIRE(remote->create(kube::resources::kNamespaces, {{"metadata", {{"name", "istio-system"}}}}));
@@ -57,6 +58,9 @@ TEST_CASE("ClusterRegistry: informers on owned kinds sync and report only the op
   }));
   std::lock_guard lock(mu);
   CHECK(seen.count("cn-beijing:ConfigMap:theirs") == 0);
+  // What was there before the connection came in its first list; what came later is a change.
+  CHECK(seen.count("initial cn-beijing:Namespace:istio-system") == 1);
+  CHECK(seen.count("cn-beijing:Namespace:istio-system") == 0);
 }
 
 TEST_CASE("ClusterRegistry: a new token is used in place, a new identity rebuilds the connection", "[registry]") {

@@ -86,7 +86,9 @@ struct CacheFixture {
 
   cache::EventHandler recorder() {
     cache::EventHandler h;
-    h.onAdd = [this](const cache::ObjectPtr& o) { events.push_back("add " + describe(o)); };
+    h.onAdd = [this](const cache::ObjectPtr& o, bool initial) {
+      events.push_back((initial ? "add (initial) " : "add ") + describe(o));
+    };
     h.onUpdate = [this](const cache::ObjectPtr& a, const cache::ObjectPtr& b) {
       events.push_back("update " + describe(a) + "->" + cache::resourceVersionOf(*b));
     };

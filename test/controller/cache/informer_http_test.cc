@@ -181,7 +181,7 @@ struct HttpFixture {
     o.watcher.watchIdleTimeout = idleTimeout;
     informer = Informer::create(client, o, executor);
     EventHandler h;
-    h.onAdd = [this](const ObjectPtr& obj) {
+    h.onAdd = [this](const ObjectPtr& obj, bool) {
       record("add " + (*obj)["metadata"]["name"].get<std::string>());
     };
     h.onUpdate = [this](const ObjectPtr&, const ObjectPtr& obj) {

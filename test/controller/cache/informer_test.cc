@@ -59,7 +59,7 @@ TEST_CASE(
   CHECK(f.informer->hasSynced());
   CHECK(f.informer->watcherState() == WatcherState::kWatching);
   CHECK(f.informer->store().size() == 3);
-  CHECK(f.events == Events{"add a@1", "add b@2", "add c@3"});
+  CHECK(f.events == Events{"add (initial) a@1", "add (initial) b@2", "add (initial) c@3"});
 }
 
 TEST_CASE("Informer: hasSynced stays false until the last page has arrived", "[cache][informer]") {
@@ -173,7 +173,7 @@ TEST_CASE("Informer: an expired continue token restarts the list from the first 
   CHECK_FALSE(contains(lists[2].target, "continue="));
   CHECK(f.informer->hasSynced());
   CHECK(f.informer->store().size() == 1);  // a was only on the abandoned list
-  CHECK(f.events == Events{"add b@2"});
+  CHECK(f.events == Events{"add (initial) b@2"});
 }
 
 TEST_CASE(
@@ -317,14 +317,16 @@ TEST_CASE(
   Synced f;
   std::vector<std::string> late;
   EventHandler h;
-  h.onAdd = [&](const ObjectPtr& o) { late.push_back("add " + CacheFixture::describe(o)); };
+  h.onAdd = [&](const ObjectPtr& o, bool initial) {
+    late.push_back((initial ? "add (initial) " : "add ") + CacheFixture::describe(o));
+  };
   h.onUpdate = [&](const ObjectPtr&, const ObjectPtr& o) {
     late.push_back("update " + CacheFixture::describe(o));
   };
   auto id = f.informer->addEventHandler(h);
   f.executor->runReady();
   f.send(eventLine("MODIFIED", configMap("a", "101")));
-  CHECK(late == Events{"add a@1", "add b@1", "add c@1", "update a@101"});
+  CHECK(late == Events{"add (initial) a@1", "add (initial) b@1", "add (initial) c@1", "update a@101"});
   f.informer->removeEventHandler(id);
   f.send(eventLine("MODIFIED", configMap("a", "102")));
   CHECK(late.size() == 4);
@@ -363,7 +365,7 @@ TEST_CASE(
   f.send(bookmarkLine("50", /*initialEventsEnd=*/true));
   CHECK(f.informer->hasSynced());
   CHECK(f.informer->store().size() == 2);
-  CHECK(f.events == Events{"add a@5", "add b@6"});
+  CHECK(f.events == Events{"add (initial) a@5", "add (initial) b@6"});
   CHECK(f.lists().empty());
   // The same stream goes on with changes.
   f.send(eventLine("DELETED", configMap("a", "51")));
@@ -403,7 +405,7 @@ TEST_CASE("Informer: watch-list that never sends the end bookmark falls back aft
   f.executor->advance(30s, 1s);
   CHECK(f.transport->requests().size() == 3);  // watch-list, LIST, WATCH
   CHECK(f.informer->hasSynced());
-  CHECK(f.events == Events{"add a@1"});
+  CHECK(f.events == Events{"add (initial) a@1"});
 }
 
 TEST_CASE(

@@ -300,6 +300,70 @@ TEST_CASE(
   CHECK_FALSE(f.reconciler->overlapped());
 }
 
+TEST_CASE(
+    "Controller: on start, objects with a change no controller has reported on are reconciled "
+    "before the ones that only need a look, and their retries keep that order",
+    "[runtime][controller][priority]") {
+  Fixture f;
+  auto observed = [](Json o, int generation, int observedGeneration) {
+    o["metadata"]["generation"] = generation;
+    o["status"]["observedGeneration"] = observedGeneration;
+    return o;
+  };
+  Json deleting = observed(configMap("e-deleting", "1"), 1, 1);
+  deleting["metadata"]["deletionTimestamp"] = "2026-12-07T00:00:00Z";
+  auto primary = f.informer(kPrimary, {observed(configMap("a-seen", "1"), 3, 3),
+                                       observed(configMap("b-seen", "1"), 1, 1),
+                                       observed(configMap("c-changed", "1"), 2, 1),
+                                       withGeneration(configMap("d-new", "1"), 1), deleting});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  Builder b("widgets", f.executor);
+  b.forInformer(primary.informer);
+  f.build(b, [&](const ReconcileContext&, const Request& r, int) -> ReconcileOutcome {
+    if (r.name == "gate") {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return open; });
+    }
+    // A failed first pass of a seen object comes back at its own (low) priority.
+    if (r.name == "a-seen" && f.reconciler->count("demo/a-seen") == 1) {
+      return retryable(Error::transport("try again"));
+    }
+    return Result{};
+  });
+  f.controller->enqueue({"demo", "gate"});  // holds the only worker while the replay queues
+  f.start();
+  {
+    std::lock_guard lock(mu);
+    open = true;
+  }
+  cv.notify_all();
+  REQUIRE(f.reconciler->waitFor(6));
+  REQUIRE(f.idle());
+  // a-seen's retry is due while the worker is held again and a change arrives after it.
+  {
+    std::lock_guard lock(mu);
+    open = false;
+  }
+  f.controller->enqueue({"demo", "gate"});
+  REQUIRE(f.reconciler->waitFor(7));
+  f.executor->advance(1s);
+  CHECK(f.controller->queue().len() == 1);
+  f.controller->enqueue({"demo", "z-change"});
+  {
+    std::lock_guard lock(mu);
+    open = true;
+  }
+  cv.notify_all();
+  REQUIRE(f.reconciler->waitFor(9));
+  REQUIRE(f.idle());
+  std::vector<std::string> order;
+  for (const auto& c : f.reconciler->calls()) order.push_back(c.request.name);
+  CHECK(order == std::vector<std::string>{"gate", "c-changed", "d-new", "e-deleting", "a-seen",
+                                          "b-seen", "gate", "z-change", "a-seen"});
+}
+
 TEST_CASE("Controller: Result::after requeues the key when the clock reaches the delay",
           "[runtime][controller]") {
   Fixture f;

@@ -133,6 +133,71 @@ TEST_CASE("WorkQueue: a zero delay adds at once and a delayed copy of a queued k
   CHECK(f.queue->len() == 1);
 }
 
+TEST_CASE("WorkQueue: a higher priority is handed out first, first come first served within one",
+          "[workqueue][priority]") {
+  Fixture f;
+  f.queue->add("old-1", workqueue::kLowPriority);
+  f.queue->add("old-2", workqueue::kLowPriority);
+  f.queue->add("changed");
+  f.queue->add("urgent", 10);
+  f.queue->add("changed-too");
+  CHECK(f.queue->len() == 5);
+  CHECK(f.queue->getWithPriority() == std::make_pair(std::string("urgent"), 10));
+  CHECK(f.queue->get() == "changed");
+  CHECK(f.queue->get() == "changed-too");
+  CHECK(f.queue->getWithPriority() == std::make_pair(std::string("old-1"), workqueue::kLowPriority));
+  CHECK(f.queue->get() == "old-2");
+  CHECK(f.queue->len() == 0);
+}
+
+TEST_CASE("WorkQueue: adding a queued key again raises its priority, never lowers it, and hands "
+          "it out once",
+          "[workqueue][priority]") {
+  Fixture f;
+  for (auto key : {"a", "b", "c"}) f.queue->add(key, workqueue::kLowPriority);
+  f.queue->add("c");                            // raised: goes before a and b
+  f.queue->add("a", workqueue::kLowPriority);   // the same: stays where it was
+  f.queue->add("c", workqueue::kLowPriority);   // lower: changes nothing
+  CHECK(f.queue->len() == 3);
+  CHECK(f.queue->get() == "c");
+  CHECK(f.queue->get() == "a");
+  CHECK(f.queue->get() == "b");
+  CHECK(f.queue->len() == 0);
+  f.queue->add("d");
+  CHECK(f.queue->get() == "d");  // the stale low-priority entry of c is not handed out
+  CHECK(f.queue->len() == 0);
+}
+
+TEST_CASE("WorkQueue: a key re-added while processing comes back at the highest priority asked",
+          "[workqueue][priority]") {
+  Fixture f;
+  f.queue->add("a", workqueue::kLowPriority);
+  f.queue->add("b", workqueue::kLowPriority);
+  REQUIRE(f.queue->get() == "a");
+  f.queue->add("a", workqueue::kLowPriority);
+  f.queue->add("a");
+  f.queue->done("a");
+  CHECK(f.queue->getWithPriority() == std::make_pair(std::string("a"), workqueue::kNormalPriority));
+  CHECK(f.queue->get() == "b");
+}
+
+TEST_CASE("WorkQueue: a delayed key keeps its priority, and the higher of two delays' priorities",
+          "[workqueue][priority]") {
+  Fixture f;
+  f.queue->addAfter("slow", 5s, workqueue::kLowPriority);
+  f.queue->addAfter("raised", 5s, workqueue::kLowPriority);
+  f.queue->addAfter("raised", 9s);  // later: the earlier time stays, the priority is raised
+  f.queue->add("queued", workqueue::kLowPriority);
+  f.executor->advance(5s);
+  CHECK(f.queue->len() == 3);
+  CHECK(f.queue->getWithPriority() == std::make_pair(std::string("raised"), workqueue::kNormalPriority));
+  CHECK(f.queue->get() == "queued");
+  CHECK(f.queue->get() == "slow");
+  CHECK(f.queue->delayed() == 0);
+  f.executor->advance(10s);
+  CHECK(f.queue->len() == 0);
+}
+
 TEST_CASE("WorkQueue: addRateLimited backs off per key, forget() starts over", "[workqueue]") {
   Fixture f;
   // 5 ms, 10 ms, 20 ms: each retry waits twice as long as the one before.
