@@ -80,6 +80,13 @@ Expected<Applied> applyObject(kube::Client& client, const kube::Resource& resour
   return Applied{exists ? ApplyResult::kUpdated : ApplyResult::kCreated, std::move(*applied)};
 }
 
+Expected<Applied> applyAbsent(kube::Client& client, const kube::Resource& resource,
+                              const Json& desired, const std::string& fieldManager) {
+  auto applied = client.apply(resource, desired, fieldManager, /*force=*/false);
+  if (!applied) return fail(applied.error());
+  return Applied{ApplyResult::kCreated, std::move(*applied)};
+}
+
 std::vector<std::string> conflictFields(const Error& error) {
   std::vector<std::string> out;
   if (!error.isConflict() || !error.status()) return out;

@@ -52,6 +52,12 @@ Expected<Applied> applyObject(kube::Client& client, const kube::Resource& resour
                               const nlohmann::json& desired, const std::string& fieldManager,
                               const nlohmann::json* live);
 
+/// applyObject() for an object known not to exist (its namespace was just created, or a synced
+/// cache of the kind does not have it): one apply PATCH, no GET, reported kCreated. Were it there
+/// after all, the apply updates it as applyObject() would (only the report says kCreated).
+Expected<Applied> applyAbsent(kube::Client& client, const kube::Resource& resource,
+                              const nlohmann::json& desired, const std::string& fieldManager);
+
 /// The conflicts of a server-side-apply 409: "<field> (conflict with \"<manager>\" ...)" per
 /// FieldManagerConflict cause; empty for other errors. Safe to put in a condition message.
 std::vector<std::string> conflictFields(const Error& error);

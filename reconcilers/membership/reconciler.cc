@@ -420,7 +420,20 @@ void setCondIfAbsent(Pass& p, std::string_view type, ConditionStatus status, std
 
 namespace {
 
-// Events for conditions that flipped (or changed reason while not True).
+// Applies one of the operator's Secrets in the hub. `live` is the freshest known copy; when there
+// is none and the synced informer over the Secret's namespace does not have it either, it is
+// absent: no GET before the apply.
+Expected<helpers::Applied> applyOwnSecret(kube::Client& hub, const cache::Informer& secrets,
+                                          const nlohmann::json& object, const cache::ObjectPtr& live) {
+  const bool absent = !live && secrets.hasSynced() &&
+                      kube::ObjectKey::of(object).ns == secrets.watcher().options().ns;
+  if (absent) return helpers::applyAbsent(hub, r::kSecrets, object, desired::kFieldManager);
+  return helpers::applyObject(hub, r::kSecrets, object, desired::kFieldManager, live.get());
+}
+
+// Events for conditions that flipped (or changed reason while not True). A condition that
+// first appears True says nothing Ready=True and RemoteClusterSetUp do not already say: a join
+// records those two, not one Event per step.
 void transitionEvents(const Pass& p, const events::EventRecorderPtr& recorder) {
   if (!recorder) return;
   for (const auto& after : p.status.conditions) {
@@ -429,6 +442,7 @@ void transitionEvents(const Pass& p, const events::EventRecorderPtr& recorder) {
     const bool newReason = was && was->status != ConditionStatus::kTrue && was->reason != after.reason;
     if (!flipped && !newReason) continue;
     if (after.status == ConditionStatus::kUnknown) continue;
+    if (!was && after.status == ConditionStatus::kTrue && after.type != condition::kReady) continue;
     if (after.status == ConditionStatus::kTrue) {
       recorder->event(p.live, kMeshMemberships, events::EventType::kNormal, after.type, after.message);
     } else {
@@ -905,16 +919,21 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     std::vector<std::string> changed;
     auto ns = remote->getIfExists(r::kNamespaces, {"", meshNs});
     if (!ns) return remoteFailed(condition::kCredentialsIssued, ns.error(), "read namespace " + meshNs + " in cluster " + p.cluster);
+    bool freshNamespace = false;  // created just now: nothing of ours can be in it yet
     if (!*ns) {
       // Created only when absent; an existing namespace (the user's) is never changed.
       auto created = remote->create(r::kNamespaces, desired::meshNamespace(p.params).object);
       if (!created && !created.error().isAlreadyExists()) {
         return remoteFailed(condition::kCredentialsIssued, created.error(), "create namespace " + meshNs + " in cluster " + p.cluster);
       }
+      freshNamespace = created.has_value();
       changed.push_back("Namespace " + meshNs);
     }
     for (const auto& manifest : desired::membershipRbac(p.params)) {
-      auto applied = helpers::applyObject(*remote, manifest.resource, manifest.object, desired::kFieldManager, nullptr);
+      const bool absent = freshNamespace && manifest.resource.namespaced &&
+                          kube::ObjectKey::of(manifest.object).ns == meshNs;
+      auto applied = absent ? helpers::applyAbsent(*remote, manifest.resource, manifest.object, desired::kFieldManager)
+                            : helpers::applyObject(*remote, manifest.resource, manifest.object, desired::kFieldManager, nullptr);
       const auto key = kube::ObjectKey::of(manifest.object);
       if (deps_.metrics) {
         deps_.metrics->countApply(p.cluster, manifest.resource.kind,
@@ -984,7 +1003,7 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     if (!opMinted && credsLive && credsLive->contains("data")) manifest.object["data"] = (*credsLive)["data"];
     setTiming(manifest.object, opTiming);
     manifest.object["metadata"]["annotations"][kMeshNamespaceAnnotation] = meshNs;
-    auto applied = helpers::applyObject(*deps_.hub, r::kSecrets, manifest.object, desired::kFieldManager, credsLive.get());
+    auto applied = applyOwnSecret(*deps_.hub, *deps_.secrets, manifest.object, credsLive);
     if (!applied) return runtime::retryable(applied.error());
     if (applied->result != helpers::ApplyResult::kUnchanged) {
       m.credsWritten = std::make_shared<const nlohmann::json>(std::move(applied->object));
@@ -1012,7 +1031,7 @@ runtime::ReconcileOutcome MembershipReconciler::join(Pass& p) {
     auto manifest = desired::istioRemoteSecret(p.owner, istioNs, kubeconfig);
     if (!readerMinted && remoteSecretLive && remoteSecretLive->contains("data")) manifest.object["data"] = (*remoteSecretLive)["data"];
     setTiming(manifest.object, rdTiming);
-    auto applied = helpers::applyObject(*deps_.hub, r::kSecrets, manifest.object, desired::kFieldManager, remoteSecretLive.get());
+    auto applied = applyOwnSecret(*deps_.hub, *deps_.secrets, manifest.object, remoteSecretLive);
     if (!applied) {
       setCond(p, condition::kRemoteSecretSynced, ConditionStatus::kFalse, reasonFor(applied.error()),
               "write istiod's remote secret " + istioNs + "/" + remoteSecretName + ": " + applied.error().message());

@@ -747,14 +747,18 @@ Expected<bool> RemoteIstioReconciler::writeStatus(const json& live, const Remote
   auto wrote = helpers::updateStatusIfChanged(*deps_.hub, reconcilers::kRemoteIstios, live,
                                               meta::encode(after));
   if (!wrote) return wrote;
-  // Events for transitions: Ready either way (Warning when it fails for a reason), and any other
-  // condition that turns False for a failure Ready does not already name.
+  // Events for transitions: Ready turning True or leaving True, or failing for a new reason
+  // (Warning), and any other condition that turns False for a failure Ready does not already
+  // name. The waits of a first install (membership, first lists, rollout) are in the status; a
+  // new RemoteIstio records one Event when it is Ready.
   const meta::Condition* readyNow = meta::findCondition(after.conditions, condition::kReady);
   for (const auto& c : after.conditions) {
     const meta::Condition* old = meta::findCondition(before.conditions, c.type);
     if (old && old->status == c.status && old->reason == c.reason) continue;
     const bool failing = c.status == meta::ConditionStatus::kFalse && isFailureReason(c.reason);
     if (c.type == condition::kReady) {
+      const bool wasTrue = old && old->status == meta::ConditionStatus::kTrue;
+      if (c.status != meta::ConditionStatus::kTrue && !wasTrue && !failing) continue;
       event(live, failing, c.reason,
             "Ready=" + std::string(meta::toString(c.status)) + ": " + c.message);
     } else if (failing && !(readyNow && readyNow->reason == c.reason)) {

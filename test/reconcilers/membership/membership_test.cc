@@ -2,6 +2,8 @@
 // RBAC evaluated, real expiring tokens, fault injection and request accounting.
 #include <thread>
 
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "api/meta/time.h"
@@ -116,6 +118,10 @@ TEST_CASE("MeshMembership: a cluster joins with its bootstrap kubeconfig and rea
   CHECK(secrets.error().isForbidden());
 
   CHECK(eventually([&] { return h.hasEvent("cn-beijing", "Ready") && h.hasEvent("cn-beijing", "RemoteClusterSetUp"); }));
+  // A join records what it set up and that the member is Ready, not one Event per condition.
+  std::multiset<std::string> reasons;
+  for (const auto& e : h.events("cn-beijing")) reasons.insert(e.value("reason", ""));
+  CHECK(reasons == std::multiset<std::string>{"Ready", "RemoteClusterSetUp"});
   auto metrics = h.metricsText();
   CHECK(metrics.find("remote_istio_cluster_reachable{cluster=\"cn-beijing\"} 1") != std::string::npos);
   CHECK(metrics.find("remote_istio_credentials_expiry_timestamp_seconds{cluster=\"cn-beijing\"} 0") == std::string::npos);

@@ -422,6 +422,11 @@ TEST_CASE(
           R"(remote_istio_remote_apply_total{cluster="cn-beijing",kind="Deployment",result="created"} 1)") !=
       std::string::npos);
   REQUIRE(eventually([&] { return hasEvent(env, "cn-beijing", "Reconciled"); }, kConverge));
+  // One Event for the install: the waits on the way (first lists, rollout) are status only.
+  for (const auto& e : hubEvents(env, "cn-beijing")) {
+    CHECK(e.value("reason", "") == "Reconciled");
+    CHECK(e.value("type", "") == "Normal");
+  }
 
   // A converged RemoteIstio: a reconcile writes nothing anywhere and asks the remote nothing.
   std::uint64_t remoteRequests = 0;
