@@ -101,6 +101,28 @@ TEST_CASE("Apply: without a live object it reads first, and reports Created when
   CHECK(f.transport->requests().size() == 3);
 }
 
+TEST_CASE("Apply: an object known to be absent is one apply PATCH, no read first", "[helpers]") {
+  Fixture f;
+  f.transport->enqueue(201, kDesired.dump());
+  auto r = helpers::applyAbsent(*f.client, kube::resources::kDeployments, kDesired, "rio");
+  REQUIRE(r);
+  CHECK(r->result == helpers::ApplyResult::kCreated);
+  CHECK(r->object == kDesired);
+  auto reqs = f.transport->requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].method == "PATCH");
+  CHECK(reqs[0].target.find("fieldManager=rio") != std::string::npos);
+  CHECK(reqs[0].target.find("force=true") == std::string::npos);
+
+  // A refusal is the client's error, as for applyObject.
+  f.transport->enqueue(
+      409,
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Conflict","code":409,"message":"Apply failed with 1 conflict: conflict with \"kubectl\": .spec.replicas"})");
+  auto refused = helpers::applyAbsent(*f.client, kube::resources::kDeployments, kDesired, "rio");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().isConflict());
+}
+
 TEST_CASE("Apply: a field owned by another manager comes back as a conflict naming it",
           "[helpers]") {
   Fixture f;
