@@ -219,6 +219,27 @@ Json withGeneration(Json o, int generation) {
   return o;
 }
 
+// Holds the reconciles that wait() on it until it is opened.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void set(bool open) {
+    {
+      std::lock_guard lock(mu_);
+      open_ = open;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
 Json ownedBy(Json o, const std::string& kind, const std::string& name, bool controller = true) {
   o["metadata"]["ownerReferences"] = Json::array({{{"apiVersion", "v1"},
                                                    {"kind", kind},
@@ -268,16 +289,11 @@ TEST_CASE(
   Fixture f;
   f.options.maxConcurrentReconciles = 4;
   auto primary = f.informer(kPrimary, {});
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
+  Gate slow;
   Builder b("widgets", f.executor);
   b.forInformer(primary.informer);
   f.build(b, [&](const ReconcileContext&, const Request& r, int) -> ReconcileOutcome {
-    if (r.name == "slow") {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return release; });
-    }
+    if (r.name == "slow") slow.wait();
     return Result{};
   });
   f.start();
@@ -290,11 +306,7 @@ TEST_CASE(
   }
   CHECK(eventually([&] { return f.reconciler->count() >= 6; }));
   CHECK(f.reconciler->count("demo/slow") == 1);
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  slow.set(true);
   REQUIRE(f.idle());
   CHECK(f.reconciler->count("demo/slow") == 2);  // once more after done(), deduped
   CHECK_FALSE(f.reconciler->overlapped());
@@ -316,16 +328,11 @@ TEST_CASE(
                                        observed(configMap("b-seen", "1"), 1, 1),
                                        observed(configMap("c-changed", "1"), 2, 1),
                                        withGeneration(configMap("d-new", "1"), 1), deleting});
-  std::mutex mu;
-  std::condition_variable cv;
-  bool open = false;
+  Gate gate;
   Builder b("widgets", f.executor);
   b.forInformer(primary.informer);
   f.build(b, [&](const ReconcileContext&, const Request& r, int) -> ReconcileOutcome {
-    if (r.name == "gate") {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return open; });
-    }
+    if (r.name == "gate") gate.wait();
     // A failed first pass of a seen object comes back at its own (low) priority.
     if (r.name == "a-seen" && f.reconciler->count("demo/a-seen") == 1) {
       return retryable(Error::transport("try again"));
@@ -334,28 +341,17 @@ TEST_CASE(
   });
   f.controller->enqueue({"demo", "gate"});  // holds the only worker while the replay queues
   f.start();
-  {
-    std::lock_guard lock(mu);
-    open = true;
-  }
-  cv.notify_all();
+  gate.set(true);
   REQUIRE(f.reconciler->waitFor(6));
   REQUIRE(f.idle());
   // a-seen's retry is due while the worker is held again and a change arrives after it.
-  {
-    std::lock_guard lock(mu);
-    open = false;
-  }
+  gate.set(false);
   f.controller->enqueue({"demo", "gate"});
   REQUIRE(f.reconciler->waitFor(7));
   f.executor->advance(1s);
   CHECK(f.controller->queue().len() == 1);
   f.controller->enqueue({"demo", "z-change"});
-  {
-    std::lock_guard lock(mu);
-    open = true;
-  }
-  cv.notify_all();
+  gate.set(true);
   REQUIRE(f.reconciler->waitFor(9));
   REQUIRE(f.idle());
   std::vector<std::string> order;
