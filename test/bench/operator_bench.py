@@ -34,6 +34,7 @@ import re
 import resource
 import shutil
 import signal
+import statistics
 import socket
 import ssl
 import subprocess
@@ -687,6 +688,9 @@ def main():
     p.add_argument("--phases", default="idle,restart,outage,failover",
                    help="what to measure after convergence (restart always runs before outage/failover)")
     p.add_argument("--converge-only", action="store_true", help="measure the convergence only")
+    p.add_argument("--converge-runs", type=int, default=3,
+                   help="convergences measured per N (each with a fresh kube-testenv and operator; the "
+                        "first run also measures the other phases); the median is reported")
     p.add_argument("--keep", action="store_true", help="keep the work directories (logs)")
     p.add_argument("--operator-arg", dest="operator_args", action="append", default=[],
                    help="extra operator flag (repeatable), e.g. --operator-arg=--max-concurrent-reconciles=4")
@@ -697,7 +701,20 @@ def main():
     runs = []
     for n in [int(x) for x in args.clusters.split(",") if x]:
         try:
-            runs.append(run_n(args, n))
+            r = run_n(args, n)
+            if r.get("all_ready") and args.converge_runs > 1:
+                # A 2-vCPU machine shared by the operator, N API servers and the driver varies by
+                # +-10 % from run to run: more convergences of the same N, the median reported.
+                times = [r["converge_seconds"]]
+                again = argparse.Namespace(**{**vars(args), "converge_only": True})
+                for i in range(args.converge_runs - 1):
+                    extra = run_n(again, n)
+                    if not extra.get("all_ready"):
+                        break
+                    times.append(extra["converge_seconds"])
+                r["converge_seconds_runs"] = times
+                r["converge_seconds_median"] = round(statistics.median(times), 2)
+            runs.append(r)
             log(f"result: {json.dumps(runs[-1])}")  # kept in the log should a later N not finish
         except Exception as e:  # record what was not reached and go on
             log(f"N={n}: failed: {e}")
