@@ -7,6 +7,8 @@ For each N (--clusters 10,100,1000):
     to a running operator; time until every one is Ready; API requests and writes counted by each
     testenv API server (GET /_testenv/requests), against the objects that had to be written
     (counted in remote-0, every remote being alike); operator RSS (VmRSS, VmHWM from /proc).
+    Then --converge-runs - 1 more convergences, each with a fresh kube-testenv and operator: the
+    median time is reported beside every run (the other figures come from the first run).
   - idle: requests and writes per remote per minute over --idle-seconds once converged.
   - restart: SIGTERM, a new operator process with the N pairs present: time from exec until each
     key has been reconciled (controller_runtime_reconcile_total), every remote has had a full
@@ -20,7 +22,7 @@ Baseline (--manual 20): the reference procedure scripted with kubectl (namespace
 remote, a token, a kubeconfig, the Secret in the hub, the RemoteIstio), against the same number of
 remotes joined with `kubectl create secret` + `kubectl apply` of a MeshMembership and a RemoteIstio.
 
-  test/bench/operator_bench.py [--clusters 10,100] [--idle-seconds 300] [--manual 20]
+  test/bench/operator_bench.py [--clusters 10,100] [--idle-seconds 300] [--manual 20] [--converge-runs 3]
 
 Run from the source root after building remote-istio-operator and kube-testenv. Progress on
 stderr; one JSON object on stdout (scripts/bench.sh renders it into BENCHMARKS.md).
