@@ -155,12 +155,14 @@ def operator(d):
         "kube-testenv (hub + N remotes, one API server each) in one process, `remote-istio-operator` "
         "(defaults, leader election on) in another, the driver in a third; requests counted by each API "
         "server (`/_testenv/requests`, the driver's own taken out). Open-file limit raised to "
-        f"{d['fd_limit']:,} for both." + (f" Operator flags: `{d['operator_args']}`." if d.get("operator_args") else ""),
+        f"{d['fd_limit']:,} for both. The convergence is measured in several runs, each with fresh "
+        "processes (the median and every run); the other rows come from the first run."
+        + (f" Operator flags: `{d['operator_args']}`." if d.get("operator_args") else ""),
         "",
         "| measure | target | " + " | ".join(cols) + " |",
         "|---|---|" + "---|" * len(cols),
         row("apply N MeshMemberships + N RemoteIstios → all Ready", "100: ≤ 5 s; 1,000: ≤ 30 s",
-            lambda r: (f"**{s(r['converge_seconds_median'])}** (median of {', '.join(s(x) for x in r['converge_seconds_runs'])}; the other rows: the first)"
+            lambda r: (f"**{s(r['converge_seconds_median'])}** median ({' / '.join(f'{x:.2f}' for x in r['converge_seconds_runs'])} s)"
                        if "converge_seconds_median" in r else s(r["converge_seconds"]))
                       if r["all_ready"] else f"not all Ready after {r['converge_seconds']:,.0f} s"),
         row("CPU during convergence: operator / kube-testenv (load average)", "", lambda r: f"{r['converge_cpu_seconds_operator']:.1f} s / {r['converge_cpu_seconds_testenv']:.1f} s ({r['load_average']:.1f})"),
