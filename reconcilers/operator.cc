@@ -27,7 +27,7 @@ Expected<std::unique_ptr<Operator>> Operator::setup(manager::Manager& mgr, Opera
   options.remoteIstio.meshNamespace = options.meshNamespace;
   std::weak_ptr<runtime::Controller> memberships = op->membership_;
   options.remoteIstio.hurryMembership = [memberships](const runtime::Request& request) {
-    if (auto c = memberships.lock()) c->enqueue(request, workqueue::kNormalPriority);
+    if (auto c = memberships.lock()) c->raisePriority(request, workqueue::kNormalPriority);
   };
   auto remoteIstio = remoteistio::setupRemoteIstioController(mgr, *op->registry_, op->metrics_,
                                                              options.remoteIstio);

@@ -96,6 +96,12 @@ class Controller {
     queue_->add(request, priority);
   }
 
+  /// Moves a request that is already queued up to `priority` (see WorkQueue::raise): for another
+  /// controller that needs this one's pass sooner, without undoing its backoff.
+  bool raisePriority(const Request& request, int priority = workqueue::kNormalPriority) {
+    return queue_->raise(request, priority);
+  }
+
   /// The controller's name (metrics label, `controller` log field).
   const std::string& name() const { return name_; }
   /// True once start() has been called.

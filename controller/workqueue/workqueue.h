@@ -85,6 +85,19 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     addLocked(item, priority);
   }
 
+  /// Moves `item` up to `priority` if it is already queued below it (or waiting to be queued
+  /// again after its current processing); otherwise does nothing: an item that is not queued is
+  /// not added, and a delayed one (a backoff, say) keeps its time. Returns true when raised.
+  bool raise(const T& item, int priority) {
+    std::lock_guard lock(mu_);
+    if (shuttingDown_) return false;
+    auto it = dirty_.find(item);
+    if (it == dirty_.end() || priority <= it->second) return false;
+    it->second = priority;
+    if (processing_.count(item) == 0) pushLocked(item, priority);
+    return true;
+  }
+
   /// add() once `delay` has passed on the clock; with delay <= 0, add() now. When `item` is
   /// already waiting, the earlier of the two times and the higher of the two priorities win.
   void addAfter(const T& item, std::chrono::nanoseconds delay, int priority = kNormalPriority) {

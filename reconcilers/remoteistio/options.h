@@ -30,9 +30,9 @@ struct RemoteIstioControllerOptions {
   std::chrono::seconds deletionTimeout{std::chrono::minutes(10)};
   /// Lifetimes of the webhook CA, serving certificates and the operator's mesh root.
   pki::TrustLifetimes lifetimes;
-  /// Asks the MeshMembership controller to reconcile the membership of this namespace/name soon
-  /// (ahead of its routine passes): a changed RemoteIstio waits for that membership's connection
-  /// after a start or failover. Null: it waits its turn.
+  /// Asks the MeshMembership controller to take the membership of this namespace/name ahead of
+  /// its routine passes when it is queued (a failing one keeps its backoff): a changed RemoteIstio
+  /// waits for that membership's connection after a start or failover. Null: it waits its turn.
   std::function<void(const runtime::Request& membership)> hurryMembership;
   /// Null: the manager's clock.
   ClockPtr clock;

@@ -181,6 +181,30 @@ TEST_CASE("WorkQueue: a key re-added while processing comes back at the highest 
   CHECK(f.queue->get() == "b");
 }
 
+TEST_CASE("WorkQueue: raise() moves a queued key up and leaves keys that are not queued alone",
+          "[workqueue][priority]") {
+  Fixture f;
+  f.queue->add("a", workqueue::kLowPriority);
+  f.queue->add("b", workqueue::kLowPriority);
+  f.queue->addAfter("backing-off", 5s, workqueue::kLowPriority);
+  CHECK(f.queue->raise("b", workqueue::kNormalPriority));
+  CHECK_FALSE(f.queue->raise("b", workqueue::kLowPriority));          // never lowers
+  CHECK_FALSE(f.queue->raise("absent", workqueue::kNormalPriority));  // not added
+  CHECK_FALSE(f.queue->raise("backing-off", workqueue::kNormalPriority));  // keeps its time
+  CHECK(f.queue->len() == 2);
+  CHECK(f.queue->get() == "b");
+  CHECK(f.queue->get() == "a");
+  CHECK(f.queue->len() == 0);
+  CHECK(f.queue->delayed() == 1);
+  // Re-added while processing: raised for when it comes back.
+  f.queue->add("a", workqueue::kLowPriority);
+  f.queue->add("c", workqueue::kLowPriority);
+  CHECK(f.queue->raise("a", workqueue::kNormalPriority));
+  f.queue->done("a");
+  CHECK(f.queue->get() == "a");
+  CHECK(f.queue->get() == "c");
+}
+
 TEST_CASE("WorkQueue: a delayed key keeps its priority, and the higher of two delays' priorities",
           "[workqueue][priority]") {
   Fixture f;
