@@ -92,10 +92,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     std::lock_guard lock(mu_);
     if (shuttingDown_) return false;
     auto it = dirty_.find(item);
-    if (it == dirty_.end() || priority <= it->second) return false;
-    it->second = priority;
-    if (processing_.count(item) == 0) pushLocked(item, priority);
-    return true;
+    return it != dirty_.end() && raiseLocked(it, priority);
   }
 
   /// add() once `delay` has passed on the clock; with delay <= 0, add() now. When `item` is
@@ -269,9 +266,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     if (shuttingDown_) return;
     auto [it, inserted] = dirty_.try_emplace(item, priority);
     if (!inserted) {
-      if (priority <= it->second) return;
-      it->second = priority;  // raised: done() requeues at it, or a queued item moves up now
-      if (processing_.count(item) == 0) pushLocked(item, priority);
+      raiseLocked(it, priority);
       return;
     }
     if (metrics_) {
@@ -280,6 +275,15 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue<T, Hash>> {
     }
     if (processing_.count(item) != 0) return;  // queued again by done()
     pushLocked(item, priority);
+  }
+
+  // `dirty` is the item's entry in dirty_. A higher priority is kept for done() to requeue at,
+  // or, when the item is queued, moves it up now (its old entry goes stale).
+  bool raiseLocked(typename std::unordered_map<T, int, Hash>::iterator dirty, int priority) {
+    if (priority <= dirty->second) return false;
+    dirty->second = priority;
+    if (processing_.count(dirty->first) == 0) pushLocked(dirty->first, priority);
+    return true;
   }
 
   void pushLocked(const T& item, int priority) {
