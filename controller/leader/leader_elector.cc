@@ -206,8 +206,7 @@ void LeaderElector::attempt() {
         started = true;
         scheduleRenewCycleLocked();
       } else {
-        double factor = 1.0 - options_.retryJitter * random_();
-        scheduleAttemptLocked(duration_cast<nanoseconds>(options_.retryPeriod * factor));
+        scheduleAttemptLocked(candidateDelayLocked());
       }
     } else if (state_ == ElectorState::kLeading) {
       if (ok) {
@@ -226,6 +225,22 @@ void LeaderElector::attempt() {
     logger_.info("successfully acquired lease");
     if (callbacks_.onStartedLeading) callbacks_.onStartedLeading();
   }
+}
+
+nanoseconds LeaderElector::candidateDelayLocked() const {
+  double factor = 1.0 - options_.retryJitter * random_();
+  auto delay = duration_cast<nanoseconds>(options_.retryPeriod * factor);
+  // Another holder's lease that expires before the next poll is tried the moment it expires,
+  // not up to a retry period later: a dead leader's successor takes over leaseDuration after
+  // the last renewal it saw.
+  if (haveObserved_ && !observedRecord_.holderIdentity.empty() &&
+      observedRecord_.holderIdentity != options_.identity) {
+    auto expiry = observedTime_ + std::chrono::seconds(observedRecord_.leaseDurationSeconds);
+    auto untilExpiry = duration_cast<nanoseconds>(expiry - clock_->now());
+    // Already expired (the takeover itself failed): the usual poll, not a busy retry.
+    if (untilExpiry > nanoseconds(0) && untilExpiry < delay) delay = untilExpiry;
+  }
+  return delay;
 }
 
 void LeaderElector::observe(const LeaderElectionRecord& record, SteadyTime now) {

@@ -15,10 +15,12 @@
 // - Release (ReleaseOnCancel): stop() writes holderIdentity "", leaseDurationSeconds 1 so a
 //   waiting candidate takes over at its next poll (within one retryPeriod).
 //
-// One deliberate difference: client-go waits retryPeriod*(1 + 1.2*rand) between candidate polls;
+// Two deliberate differences: client-go waits retryPeriod*(1 + 1.2*rand) between candidate polls;
 // this waits retryPeriod*(1 - retryJitter*rand), so a released lease is taken within one
-// retryPeriod (2 s by default). Expiry is judged on observation time, so polling sooner never
-// shortens anyone's lease.
+// retryPeriod (2 s by default). And when another holder's lease expires (by this process's
+// observation) before the next poll, the candidate tries at that moment instead, so a dead
+// leader is replaced leaseDuration after the last renewal seen, not up to a retry period later.
+// Expiry is judged on observation time, so polling sooner never shortens anyone's lease.
 //
 // Threading: every Lease call runs on a strand of the shared runtime::Executor (blocking REST on
 // a pool worker, never on an I/O thread); timing is on the executor's Clock, so tests drive it
@@ -127,6 +129,7 @@ class LeaderElector : public std::enable_shared_from_this<LeaderElector> {
   void observe(const LeaderElectionRecord& record, SteadyTime now);  // callMu_ held
   void scheduleRenewCycleLocked();                                   // mu_ held
   void scheduleAttemptLocked(std::chrono::nanoseconds delay);        // mu_ held
+  std::chrono::nanoseconds candidateDelayLocked() const;             // callMu_ held
   void onWatchdog(std::uint64_t cycle);
   void setGauge(double value);
 

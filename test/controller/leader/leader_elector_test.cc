@@ -197,8 +197,8 @@ TEST_CASE(
   CHECK(b.leaders == std::vector<std::string>{"old"});
 
   // Expiry counts from when b first saw the record (t=0), on b's clock: polls at 2, 4, ... 14 s
-  // see it valid; the poll at 16 s takes it.
-  f.executor->advance(15990ms);
+  // see it valid; b tries again the moment it expires, 15 s, not at the next poll (16 s).
+  f.executor->advance(14990ms);
   CHECK_FALSE(b.leading());
   f.executor->advance(10ms);
   REQUIRE(b.leading());
@@ -275,11 +275,44 @@ TEST_CASE(
   f.advanceChecking(3s, {&a, &b});  // a renewed at 2 s; b saw it
   a.elector.reset();                // killed: no release, no more renewals
 
-  f.advanceChecking(14s, {&a, &b});  // b last saw a change at 2 s: valid until 17 s
+  // b last saw a change at 2 s: valid until 17 s, and b takes it then, between two polls.
+  f.advanceChecking(13990ms, {&a, &b});
   CHECK_FALSE(b.leading());
-  f.advanceChecking(2s, {&a, &b});
+  f.advanceChecking(10ms, {&a, &b});
   CHECK(b.leading());
   CHECK(f.spec()["leaseTransitions"] == 1);
+}
+
+TEST_CASE(
+    "LeaderElector: a takeover of an expired lease that fails is retried at the next poll, "
+    "not in a busy loop",
+    "[leader]") {
+  Fixture f;
+  f.server.put("demo", "rio-leader",
+               {{"holderIdentity", "old"},
+                {"leaseDurationSeconds", 15},
+                {"renewTime", "2026-01-01T00:00:00.000000Z"},
+                {"leaseTransitions", 0}});
+  Candidate b(f.server, f.executor, "b");
+  b.elector->start();
+  f.executor->runReady();
+  f.executor->advance(14s);
+  const int before = f.server.requests();
+  // Reads still work; the write at expiry (15 s) fails.
+  auto responder = f.server.responder();
+  b.transport->setResponder([responder](const http::Request& r) -> Expected<http::Response> {
+    if (r.method == "PUT") return fail(Error::timeout("request timed out"));
+    return responder(r);
+  });
+  f.executor->advance(1s);
+  CHECK_FALSE(b.leading());
+  CHECK(f.server.requests() - before == 1);  // the GET at 15 s; the PUT never reached it
+  const int attempts = static_cast<int>(b.transport->requests().size());
+  f.executor->advance(1990ms);
+  CHECK(static_cast<int>(b.transport->requests().size()) == attempts);
+  b.transport->setResponder(responder);
+  f.executor->advance(10ms);  // the next poll, one retry period after the failed takeover
+  CHECK(b.leading());
 }
 
 TEST_CASE(
