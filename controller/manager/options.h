@@ -29,8 +29,12 @@ struct CommandLine {
   bool leaderElect = false;
   std::string leaderElectionNamespace;  // empty: the pod's namespace
   std::string leaderElectionId = "remote-istio-operator";
-  std::chrono::milliseconds leaderElectionLeaseDuration{std::chrono::seconds(15)};
-  std::chrono::milliseconds leaderElectionRenewDeadline{std::chrono::seconds(10)};
+  /// Shorter than client-go's 15 s / 10 s so that a leader that dies without releasing the
+  /// Lease is replaced within 10 s; the same 2 s retry period, so no more Lease writes. A leader
+  /// steps down at most retryPeriod + renewDeadline (7 s) after its last renewal, 1 s before any
+  /// candidate may take over.
+  std::chrono::milliseconds leaderElectionLeaseDuration{std::chrono::seconds(8)};
+  std::chrono::milliseconds leaderElectionRenewDeadline{std::chrono::seconds(5)};
   std::chrono::milliseconds leaderElectionRetryPeriod{std::chrono::seconds(2)};
   /// Each reconcile waits on its cluster's API server: several workers keep one slow cluster
   /// from holding up the others (controller-runtime's default of 1 suits one-cluster operators).
