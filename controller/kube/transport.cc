@@ -5,13 +5,16 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <deque>
+#include <functional>
 #include <future>
 #include <limits>
 #include <mutex>
 #include <string_view>
+#include <unordered_map>
 
 #include "controller/core/asio_stream.h"
 #include "controller/core/io_runtime.h"
@@ -74,10 +77,89 @@ std::shared_ptr<SSL_SESSION> copyOf(SSL_SESSION* session) {
   return std::shared_ptr<SSL_SESSION>(copy, SSL_SESSION_free);
 }
 
-// Index of the TransportCore pointer in its SSL_CTX (for the new-session callback).
-int coreIndex() {
-  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+// Index of a connection's sessionCache() key in its SSL (for the new-session callback): the
+// SSL_CTX is shared by transports to different servers, so the key travels with the connection.
+// It points into the TransportCore, which outlives its connections.
+int sessionKeyIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
+}
+
+// Transports with the same trust and client identity share one client SSL_CTX: OpenSSL 3 takes
+// a while to make one (and tens of KiB to keep it), and every member cluster has several
+// clients (the join's, the informers'). Held weakly: the last transport using one frees it.
+class TlsContexts {
+ public:
+  using Build = std::function<Expected<std::shared_ptr<asio::ssl::context>>()>;
+
+  Expected<std::shared_ptr<asio::ssl::context>> get(const std::string& key, const Build& build) {
+    std::lock_guard lock(mu_);
+    if (auto it = contexts_.find(key); it != contexts_.end()) {
+      if (auto ctx = it->second.lock()) return ctx;
+    }
+    auto ctx = build();
+    if (!ctx) return ctx;
+    contexts_[key] = *ctx;
+    if (contexts_.size() >= sweepAt_) {
+      std::erase_if(contexts_, [](const auto& entry) { return entry.second.expired(); });
+      sweepAt_ = std::max<std::size_t>(64, 2 * contexts_.size());
+    }
+    return ctx;
+  }
+
+  std::size_t alive() {
+    std::lock_guard lock(mu_);
+    return static_cast<std::size_t>(std::count_if(
+        contexts_.begin(), contexts_.end(), [](const auto& e) { return !e.second.expired(); }));
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::weak_ptr<asio::ssl::context>> contexts_;
+  std::size_t sweepAt_ = 64;
+};
+
+// Never destroyed, like sessionCache().
+TlsContexts& tlsContexts() {
+  static auto* const contexts = new TlsContexts();
+  return *contexts;
+}
+
+Expected<std::shared_ptr<asio::ssl::context>> buildClientContext(const TlsConfig& tls) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  // Idle connections (every watch, most of the time) give back OpenSSL's read and write
+  // buffers (about 34 KiB each) until their next record.
+  SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  if (!tls.insecureSkipVerify) {
+    if (tls.caPem.empty()) {
+      ctx->set_default_verify_paths();
+    } else if (auto r = pki::addTrustedCertificates(ctx->native_handle(), tls.caPem, false); !r) {
+      return fail(r.error().wrap("certificate-authority-data"));
+    }
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+  } else {
+    ctx->set_verify_mode(asio::ssl::verify_none);
+  }
+  if (!tls.clientCertPem.empty()) {
+    if (auto r = pki::useCertificateChain(ctx->native_handle(), tls.clientCertPem,
+                                          tls.clientKeyPem);
+        !r) {
+      return fail(r.error().wrap("client certificate"));
+    }
+  }
+  // Keep the sessions the server offers (TLS 1.3 tickets arrive after the handshake).
+  SSL_CTX_set_session_cache_mode(ctx->native_handle(),
+                                 SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx->native_handle(), [](SSL* ssl, SSL_SESSION* session) {
+    auto* key = static_cast<const std::string*>(SSL_get_ex_data(ssl, sessionKeyIndex()));
+    auto copy = key != nullptr ? copyOf(session) : nullptr;
+    if (copy) sessionCache().put(*key, std::move(copy));
+    return 0;  // OpenSSL keeps its reference
+  });
+  return ctx;
 }
 
 // Everything a request needs from its transport; requests keep it alive while they run.
@@ -88,7 +170,7 @@ struct TransportCore {
   IoRuntime& io;
   const Endpoint endpoint;
   const TransportOptions options;
-  std::optional<asio::ssl::context> ssl;  // https only; configured once in makeTransport
+  std::shared_ptr<asio::ssl::context> ssl;  // https only; shared, never changed once made
   std::string verifyName;                 // name checked against the certificate
   bool verifyNameIsIp = false;
   bool verify = true;
@@ -225,7 +307,7 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void connect() {
     phase_ = Phase::kConnect;
-    conn_ = std::make_unique<Connection>(tcp::socket(ex_), core_->ssl ? &*core_->ssl : nullptr);
+    conn_ = std::make_unique<Connection>(tcp::socket(ex_), core_->ssl.get());
     const auto& ep = core_->endpoint;
     ErrorCode ec;
     auto address = asio::ip::make_address(ep.host, ec);
@@ -275,6 +357,7 @@ class Call : public std::enable_shared_from_this<Call> {
         SSL_set1_host(ssl, name.c_str());
       }
     }
+    SSL_set_ex_data(ssl, sessionKeyIndex(), const_cast<std::string*>(&core_->sessionKey));
     if (auto known = sessionCache().get(core_->sessionKey)) {
       if (auto session = copyOf(known->get())) SSL_set_session(ssl, session.get());
     }
@@ -688,50 +771,20 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
   auto core = std::make_shared<TransportCore>(io, std::move(endpoint), options);
   if (core->endpoint.host.empty()) return fail(Error::config("the server URL has no host"));
   if (core->endpoint.scheme == "https") {
+    core->verify = !tls.insecureSkipVerify;
+    if (!core->verify) {
+      log::root().warn("TLS certificate verification is disabled",
+                       {{"host", core->endpoint.hostPort()}});
+    }
+    if (tls.clientCertPem.empty() != tls.clientKeyPem.empty()) {
+      return fail(Error::config("a client certificate needs both the certificate and its key"));
+    }
     try {
-      asio::ssl::context ctx(asio::ssl::context::tls_client);
-      ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                      asio::ssl::context::no_sslv3);
-      SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-      // Idle connections (every watch, most of the time) give back OpenSSL's read and write
-      // buffers (about 34 KiB each) until their next record.
-      SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
-      core->verify = !tls.insecureSkipVerify;
-      if (core->verify) {
-        if (tls.caPem.empty()) {
-          ctx.set_default_verify_paths();
-        } else if (auto r = pki::addTrustedCertificates(ctx.native_handle(), tls.caPem, false);
-                   !r) {
-          return fail(r.error().wrap("certificate-authority-data"));
-        }
-        ctx.set_verify_mode(asio::ssl::verify_peer);
-      } else {
-        ctx.set_verify_mode(asio::ssl::verify_none);
-        log::root().warn("TLS certificate verification is disabled",
-                         {{"host", core->endpoint.hostPort()}});
-      }
-      if (tls.clientCertPem.empty() != tls.clientKeyPem.empty()) {
-        return fail(Error::config("a client certificate needs both the certificate and its key"));
-      }
-      if (!tls.clientCertPem.empty()) {
-        if (auto r =
-                pki::useCertificateChain(ctx.native_handle(), tls.clientCertPem, tls.clientKeyPem);
-            !r) {
-          return fail(r.error().wrap("client certificate"));
-        }
-      }
-      // Keep the sessions the server offers (TLS 1.3 tickets arrive after the handshake).
-      SSL_CTX_set_session_cache_mode(ctx.native_handle(),
-                                     SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-      SSL_CTX_sess_set_new_cb(ctx.native_handle(), [](SSL* ssl, SSL_SESSION* session) {
-        auto* owner = static_cast<TransportCore*>(
-            SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), coreIndex()));
-        auto copy = owner != nullptr ? copyOf(session) : nullptr;
-        if (copy) sessionCache().put(owner->sessionKey, std::move(copy));
-        return 0;  // OpenSSL keeps its reference
-      });
-      core->ssl.emplace(std::move(ctx));
-      SSL_CTX_set_ex_data(core->ssl->native_handle(), coreIndex(), core.get());
+      const std::string key = pki::ossl::digestOf(
+          {core->verify ? "verify" : "insecure", tls.caPem, tls.clientCertPem, tls.clientKeyPem});
+      auto ctx = tlsContexts().get(key, [&] { return buildClientContext(tls); });
+      if (!ctx) return fail(ctx.error());
+      core->ssl = std::move(*ctx);
     } catch (const std::exception& e) {
       return fail(Error::config(std::string("TLS setup failed: ") + e.what()));
     }
@@ -743,5 +796,7 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
   }
   return TransportPtr(std::make_shared<TransportImpl>(std::move(core)));
 }
+
+std::size_t tlsClientContextsAlive() { return tlsContexts().alive(); }
 
 }  // namespace rio::kube

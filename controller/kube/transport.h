@@ -103,4 +103,9 @@ struct TransportOptions {
 Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig tls,
                                      TransportOptions options = {});
 
+/// TLS client contexts (SSL_CTX) alive in this process. Transports with the same trust, client
+/// identity and verification share one, whatever server they talk to; the last one closed frees
+/// it. For tests and diagnostics.
+std::size_t tlsClientContextsAlive();
+
 }  // namespace rio::kube

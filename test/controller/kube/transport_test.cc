@@ -327,6 +327,35 @@ TEST_CASE("Transport: new connections resume the TLS session, keeping the client
   CHECK_FALSE(seen[4].tlsResumed);
 }
 
+TEST_CASE(
+    "Transport: transports with the same trust and identity share one TLS context, freed with "
+    "the last of them",
+    "[kube][transport]") {
+  IoRuntime io(1);
+  const auto& p = testPki();
+  RecordingServer server(io, serverTls(p.server, p.ca.certPem));
+  const auto alice = withClientCertificate(trusting(p.ca), p.client);
+  const std::size_t before = kube::tlsClientContextsAlive();
+  {
+    auto a = transport(io, server.url("localhost"), alice);
+    auto b = transport(io, server.url("127.0.0.1"), alice);  // another server, same settings
+    CHECK(kube::tlsClientContextsAlive() == before + 1);
+    auto c = transport(io, server.url("localhost"), trusting(p.ca));  // no client certificate
+    CHECK(kube::tlsClientContextsAlive() == before + 2);
+    REQUIRE(a->roundTrip(get("/a")));
+    REQUIRE(b->roundTrip(get("/b")));
+    REQUIRE(c->roundTrip(get("/c")));
+    a.reset();
+    CHECK(kube::tlsClientContextsAlive() == before + 2);
+  }
+  CHECK(eventually([&] { return kube::tlsClientContextsAlive() == before; }));
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 3);
+  REQUIRE(seen[1].peer);
+  CHECK(seen[1].peer->commonName == "alice");
+  CHECK_FALSE(seen[2].peer);
+}
+
 TEST_CASE("Transport: a client certificate authenticates as its CN and O", "[kube][transport]") {
   IoRuntime io(1);
   const auto& p = testPki();
