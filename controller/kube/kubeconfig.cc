@@ -7,7 +7,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -16,6 +18,7 @@
 
 #include "controller/core/base64.h"
 #include "controller/core/logging.h"
+#include "controller/pki/openssl_util.h"
 
 namespace rio::kube {
 namespace fs = std::filesystem;
@@ -662,12 +665,50 @@ Expected<RestConfig> restConfigFromKubeconfig(const Kubeconfig& config,
   }
 }
 
+namespace {
+
+// Every pass of a membership and of its RemoteIstio reads the same kubeconfig Secret, and
+// yaml-cpp takes a while over one. The outcome depends only on the bytes, the source name and
+// the context (inline data only: no files, and the token source is a constant), so the last
+// outcome per source is kept and given again while the bytes are the same. Bounded by the
+// number of sources: forgotten all at once when full.
+class UntrustedConfigs {
+ public:
+  template <class Make>
+  Expected<RestConfig> get(std::string_view yaml, const std::string& source,
+                           const std::string& context, const Make& make) {
+    std::string key = source + '\n' + context;
+    std::string digest = pki::ossl::digestOf({yaml});
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = known_.find(key); it != known_.end() && it->second.first == digest) {
+        return it->second.second;
+      }
+    }
+    Expected<RestConfig> outcome = make();
+    std::lock_guard lock(mu_);
+    if (known_.size() >= kMaxEntries && known_.count(key) == 0) known_.clear();
+    known_.insert_or_assign(std::move(key), std::make_pair(std::move(digest), outcome));
+    return outcome;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 16384;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<std::string, Expected<RestConfig>>> known_;
+};
+
+}  // namespace
+
 Expected<RestConfig> restConfigFromUntrustedKubeconfig(std::string_view yaml,
                                                        const std::string& sourceName,
                                                        const std::string& context) {
-  auto config = parseKubeconfig(yaml, "", KubeconfigTrust::kRestricted, sourceName);
-  if (!config) return fail(config.error());
-  return restConfigFromKubeconfig(*config, context);
+  static auto* const known = new UntrustedConfigs();
+  return known->get(yaml, sourceName, context, [&]() -> Expected<RestConfig> {
+    auto config = parseKubeconfig(yaml, "", KubeconfigTrust::kRestricted, sourceName);
+    if (!config) return fail(config.error());
+    return restConfigFromKubeconfig(*config, context);
+  });
 }
 
 Expected<RestConfig> inClusterConfig(const InClusterPaths& paths) {

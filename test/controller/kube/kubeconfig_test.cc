@@ -688,6 +688,45 @@ TEST_CASE("Kubeconfig: the restricted loader names the Secret in its errors", "[
   CHECK(contains(config.error().message(), "tokenFile"));
 }
 
+TEST_CASE(
+    "Kubeconfig: the restricted loader gives a Secret's new kubeconfig as soon as its bytes "
+    "change, and its errors again",
+    "[kubeconfig]") {
+  const std::string source = "Secret istio-system/istio-remote-secret-rotating";
+  auto withToken = [](const std::string& token) {
+    return simpleKubeconfig(kGoodCluster, "u", "- name: u\n  user:\n    token: " + token + "\n");
+  };
+  auto first = restConfigFromUntrustedKubeconfig(withToken("tok-one"), source);
+  REQUIRE(first);
+  CHECK(first->token->token().value() == "tok-one");
+  auto again = restConfigFromUntrustedKubeconfig(withToken("tok-one"), source);
+  REQUIRE(again);
+  CHECK(again->token->token().value() == "tok-one");
+  CHECK(again->server == first->server);
+
+  auto rotated = restConfigFromUntrustedKubeconfig(withToken("tok-two"), source);
+  REQUIRE(rotated);
+  CHECK(rotated->token->token().value() == "tok-two");
+  // The same bytes under another Secret's name carry that name.
+  auto other = restConfigFromUntrustedKubeconfig(withToken("tok-two"), "Secret istio-system/other");
+  REQUIRE(other);
+  CHECK(contains(other->origin, "Secret istio-system/other"));
+  CHECK_FALSE(contains(other->origin, source));
+
+  for (int i = 0; i < 2; ++i) {
+    auto broken = restConfigFromUntrustedKubeconfig("clusters: [", source);
+    REQUIRE_FALSE(broken);
+    CHECK(contains(broken.error().message(), source));
+  }
+  auto back = restConfigFromUntrustedKubeconfig(withToken("tok-one"), source);
+  REQUIRE(back);
+  CHECK(back->token->token().value() == "tok-one");
+  // Another context of the same bytes is resolved on its own.
+  auto missing = restConfigFromUntrustedKubeconfig(withToken("tok-one"), source, "nope");
+  REQUIRE_FALSE(missing);
+  CHECK(contains(missing.error().message(), "nope"));
+}
+
 // ------------------------------------------------------------------------------------------------
 // In-cluster and the default chain
 
