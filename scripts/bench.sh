@@ -169,6 +169,9 @@ def operator(d):
         row("remote objects that had to be written (per remote)", "", lambda r: f"{r['remote_objects_written']:,} ({r['remote_objects_per_remote']})"),
         row("remote requests (per object)", "", lambda r: f"{r['remote_requests']:,} ({r['remote_requests_per_object']})"),
         row("remote writes (per object)", "1 per object", lambda r: f"{r['remote_writes']:,} ({r['remote_writes_per_object']})"),
+        row("reconciles: RemoteIstio / MeshMembership (per object)", "",
+            lambda r: (lambda per: f"{per('remoteistio'):,} / {per('meshmembership'):,} ({per('remoteistio') / r['remotes']:.1f} / {per('meshmembership') / r['remotes']:.1f})")(
+                lambda c: sum(v for k, v in r["converge_reconciles"].items() if k.split("/")[0] == c))),
         row("hub requests / writes (minimum writes)", "", lambda r: f"{r['hub_requests']:,} / {r['hub_writes']:,} ({r['hub_minimum_writes']:,})"),
         row("operator RSS before → converged (peak)", "", lambda r: f"{mib(r['rss_before_kib']):.0f} → {mib(r['rss_converged_kib']):.0f} MiB ({mib(r['rss_peak_kib']):.0f})"),
         row("RSS per remote", "≤ 1 MiB", lambda r: f"{r['rss_per_remote_kib']:,.0f} KiB"),

@@ -197,12 +197,15 @@ class Operator:
         is set by a pass over synced caches, not by a pass that waits for them)."""
         return len(re.findall(r'^remote_istio_ready\{[^}]*\} 1', self.scrape() or "", re.M))
 
-    def reconciled(self):
-        """Reconciles per controller (every result) and the total queue depth."""
+    def reconciled(self, by_result=False):
+        """Reconciles per controller (every result, or per controller/result) and the total queue
+        depth."""
         text = self.scrape() or ""
         per = {}
         for m in re.finditer(r'^controller_runtime_reconcile_total\{([^}]*)\} ([0-9.e+]+)', text, re.M):
             ctrl = re.search(r'controller="([^"]*)"', m.group(1)).group(1)
+            if by_result:
+                ctrl += "/" + re.search(r'result="([^"]*)"', m.group(1)).group(1)
             per[ctrl] = per.get(ctrl, 0) + float(m.group(2))
         depth = sum(float(v) for v in re.findall(r'^workqueue_depth\{[^}]*\} ([0-9.e+]+)', text, re.M))
         return per, depth
@@ -430,6 +433,7 @@ def run_n(args, n):
             "converge_cpu_seconds_testenv": round(cpu1[1] - cpu0[1], 2),
             "load_average": os.getloadavg()[0],
             "converge_hub_by": c["hub_by"], "converge_remote_by": c["remote_by"],
+            "converge_reconciles": {k: int(v) for k, v in op.reconciled(by_result=True)[0].items() if v},
         })
         log(f"N={n}: {json.dumps(res)}")
         if not ok or args.converge_only:
