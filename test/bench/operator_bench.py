@@ -169,6 +169,25 @@ class Operator:
         self.proc = subprocess.Popen(cmd, stdout=open(self.logpath, "w"), stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
 
+    def errors(self, limit=3):
+        """How many error lines the operator logged, and the first `limit` of them (message and
+        error fields only; the log carries no secret material, the e2e checks that)."""
+        count, first = 0, []
+        try:
+            for line in open(self.logpath):
+                if '"level":"error"' not in line:
+                    continue
+                count += 1
+                if len(first) < limit:
+                    try:
+                        e = json.loads(line)
+                        first.append(f"{e.get('msg')}: {e.get('error', '')}"[:300])
+                    except ValueError:
+                        first.append(line[:300])
+        except OSError:
+            pass
+        return count, first
+
     def wait_ready(self, timeout=60):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -435,6 +454,9 @@ def run_n(args, n):
             "converge_hub_by": c["hub_by"], "converge_remote_by": c["remote_by"],
             "converge_reconciles": {k: int(v) for k, v in op.reconciled(by_result=True)[0].items() if v},
         })
+        errors, first = op.errors()
+        if errors:
+            res.update({"converge_error_lines": errors, "converge_first_errors": first})
         log(f"N={n}: {json.dumps(res)}")
         if not ok or args.converge_only:
             return res
