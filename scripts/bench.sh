@@ -151,6 +151,8 @@ def operator(d):
                 out.append("—")
         return f"| {label} | {target} | " + " | ".join(out) + " |"
     mib = lambda k: k / 1024
+    def passes(r, controller):  # reconciles of one controller, every result
+        return sum(v for k, v in r["converge_reconciles"].items() if k.split("/")[0] == controller)
     lines = [
         "kube-testenv (hub + N remotes, one API server each) in one process, `remote-istio-operator` "
         "(defaults, leader election on) in another, the driver in a third; requests counted by each API "
@@ -170,8 +172,8 @@ def operator(d):
         row("remote requests (per object)", "", lambda r: f"{r['remote_requests']:,} ({r['remote_requests_per_object']})"),
         row("remote writes (per object)", "1 per object", lambda r: f"{r['remote_writes']:,} ({r['remote_writes_per_object']})"),
         row("reconciles: RemoteIstio / MeshMembership (per object)", "",
-            lambda r: (lambda per: f"{per('remoteistio'):,} / {per('meshmembership'):,} ({per('remoteistio') / r['remotes']:.1f} / {per('meshmembership') / r['remotes']:.1f})")(
-                lambda c: sum(v for k, v in r["converge_reconciles"].items() if k.split("/")[0] == c))),
+            lambda r: f"{passes(r, 'remoteistio'):,} / {passes(r, 'meshmembership'):,} "
+                      f"({passes(r, 'remoteistio') / r['remotes']:.1f} / {passes(r, 'meshmembership') / r['remotes']:.1f})"),
         row("hub requests / writes (minimum writes)", "", lambda r: f"{r['hub_requests']:,} / {r['hub_writes']:,} ({r['hub_minimum_writes']:,})"),
         row("operator RSS before → converged (peak)", "", lambda r: f"{mib(r['rss_before_kib']):.0f} → {mib(r['rss_converged_kib']):.0f} MiB ({mib(r['rss_peak_kib']):.0f})"),
         row("RSS per remote", "≤ 1 MiB", lambda r: f"{r['rss_per_remote_kib']:,.0f} KiB"),
