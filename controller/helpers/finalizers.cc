@@ -1,5 +1,6 @@
 #include "controller/helpers/finalizers.h"
 
+#include <optional>
 #include <string>
 
 namespace rio::helpers {
@@ -17,13 +18,14 @@ const Json* finalizersOf(const Json& object) {
   return &*f;
 }
 
-Expected<bool> send(kube::Client& client, const kube::Resource& resource, const Json& object,
-                    const Json& patch, std::string_view what, std::string_view finalizer) {
-  if (patch.empty()) return false;
+Expected<std::optional<Json>> send(kube::Client& client, const kube::Resource& resource,
+                                   const Json& object, const Json& patch, std::string_view what,
+                                   std::string_view finalizer) {
+  if (patch.empty()) return std::optional<Json>();
   auto key = kube::ObjectKey::of(object);
   auto r = client.patch(resource, key, kube::PatchType::kJson, patch);
   if (!r) return fail(r.error().wrap(std::string(what) + " finalizer " + std::string(finalizer)));
-  return true;
+  return std::optional<Json>(std::move(*r));
 }
 
 }  // namespace
@@ -83,15 +85,17 @@ Json removeFinalizerPatch(const Json& object, std::string_view finalizer) {
   return patch;
 }
 
-Expected<bool> addFinalizer(kube::Client& client, const kube::Resource& resource,
-                            const Json& object, std::string_view finalizer) {
+Expected<std::optional<Json>> addFinalizer(kube::Client& client, const kube::Resource& resource,
+                                           const Json& object, std::string_view finalizer) {
   return send(client, resource, object, addFinalizerPatch(object, finalizer), "add", finalizer);
 }
 
 Expected<bool> removeFinalizer(kube::Client& client, const kube::Resource& resource,
                                const Json& object, std::string_view finalizer) {
-  return send(client, resource, object, removeFinalizerPatch(object, finalizer), "remove",
-              finalizer);
+  auto r = send(client, resource, object, removeFinalizerPatch(object, finalizer), "remove",
+                finalizer);
+  if (!r) return fail(r.error());
+  return r->has_value();
 }
 
 bool isFinalizerRace(const Error& error) { return error.isInvalid() || error.isConflict(); }

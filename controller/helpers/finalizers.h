@@ -14,6 +14,7 @@
 // kube-apiserver's JSON patch accepts for a missing member.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -34,11 +35,14 @@ nlohmann::json addFinalizerPatch(const nlohmann::json& object, std::string_view 
 nlohmann::json removeFinalizerPatch(const nlohmann::json& object, std::string_view finalizer);
 
 /// Adds `finalizer` to the live object `object` (from the cache) with addFinalizerPatch().
-/// Returns true when a patch was sent, false when the finalizer was already present (no request).
+/// Returns the object as the server has it after the patch (so the caller needs no GET to go on
+/// with it), or nullopt when the finalizer was already present (no request).
 /// Errors are the server's: isFinalizerRace() tells a concurrent change (retry after re-reading)
 /// from a real failure. Blocking: call from a reconcile, never from an I/O thread.
-Expected<bool> addFinalizer(kube::Client& client, const kube::Resource& resource,
-                            const nlohmann::json& object, std::string_view finalizer);
+Expected<std::optional<nlohmann::json>> addFinalizer(kube::Client& client,
+                                                     const kube::Resource& resource,
+                                                     const nlohmann::json& object,
+                                                     std::string_view finalizer);
 /// Removes `finalizer` likewise; false (no request) when it is not there.
 Expected<bool> removeFinalizer(kube::Client& client, const kube::Resource& resource,
                                const nlohmann::json& object, std::string_view finalizer);

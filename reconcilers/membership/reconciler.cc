@@ -555,12 +555,7 @@ runtime::ReconcileOutcome MembershipReconciler::reconcile(const runtime::Reconci
   if (!helpers::hasFinalizer(p.live, v1beta1::kMeshMembershipFinalizer)) {
     auto added = helpers::addFinalizer(*deps_.hub, kMeshMemberships, p.live, v1beta1::kMeshMembershipFinalizer);
     if (!added) return runtime::retryable(added.error());
-    auto fresh = deps_.hub->get(kMeshMemberships, {req.ns, req.name});
-    if (!fresh) {
-      if (fresh.error().isNotFound()) return runtime::Result::done();
-      return runtime::retryable(fresh.error());
-    }
-    p.live = std::move(*fresh);
+    if (*added) p.live = std::move(**added);  // as the API server now has it
   }
   p.status.clusterName = p.cluster;
 

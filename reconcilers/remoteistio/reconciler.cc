@@ -307,19 +307,18 @@ runtime::ReconcileOutcome RemoteIstioReconciler::reconcileLive(const runtime::Re
     return Result::withBackoff();  // a stale cache
   if (!added) return runtime::retryable(added.error());
   if (*added) {
-    // Go on with the object as the API server now has it instead of requeueing until the cache
-    // catches up: that requeue went through the queue's overall rate limit (10/s, burst 100, as
-    // client-go's), so the first passes of N new RemoteIstios took at least (N - 100) / 10 s.
-    auto fresh = deps_.hub->get(reconcilers::kRemoteIstios, {request.ns, request.name});
-    if (!fresh && fresh.error().isNotFound()) return Result::done();
-    if (!fresh) return runtime::retryable(fresh.error());
-    if (!helpers::hasFinalizer(*fresh, v1beta1::kRemoteIstioFinalizer)) return Result::withBackoff();
+    // Go on with the object as the API server now has it (the patch's answer) instead of
+    // requeueing until the cache catches up: that requeue went through the queue's overall rate
+    // limit (10/s, burst 100, as client-go's), so the first passes of N new RemoteIstios took at
+    // least (N - 100) / 10 s.
+    const nlohmann::json& fresh = **added;
+    if (!helpers::hasFinalizer(fresh, v1beta1::kRemoteIstioFinalizer)) return Result::withBackoff();
     // Status and spec from the same fresh object: a status built on the cached (older) one
     // would patch away what a pass wrote meanwhile (lastSyncTime, say).
-    auto decodedFresh = v1beta1::decodeRemoteIstio(*fresh);
+    auto decodedFresh = v1beta1::decodeRemoteIstio(fresh);
     if (!decodedFresh.ok() || decodedFresh.object.metadata.isBeingDeleted())
       return Result::withBackoff();  // changed meanwhile: the next pass takes the usual path
-    return reconcileLive(ctx, *fresh, decodedFresh.object, now);
+    return reconcileLive(ctx, fresh, decodedFresh.object, now);
   }
 
   const auto& remote = conn.remote;
