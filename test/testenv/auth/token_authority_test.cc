@@ -122,6 +122,7 @@ TEST_CASE("Tokens: deleting the service account revokes its tokens only", "[test
   auto tokens = makeTokenAuthority(clock);
   auto bot = tokens->issue("demo", "bot", "uid-bot", 3600s, {});
   auto other = tokens->issue("demo", "other", "uid-other", 3600s, {});
+  CHECK(tokens->authenticate(bot.token));  // seen and verified before the revocation
   tokens->revokeServiceAccount("uid-bot");
   CHECK_FALSE(tokens->authenticate(bot.token));
   CHECK(tokens->authenticate(other.token));
