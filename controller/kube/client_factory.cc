@@ -8,7 +8,7 @@ namespace rio::kube {
 Expected<ClientPtr> makeClient(IoRuntime& io, const RestConfig& config, ClientOptions options) {
   auto endpoint = Endpoint::parse(config.server);
   if (!endpoint) return fail(endpoint.error().wrap(config.origin.empty() ? "server" : config.origin));
-  auto transport = makeTransport(io, *endpoint, config.tls);
+  auto transport = sharedTransport(io, *endpoint, config.tls);
   if (!transport) return fail(transport.error().wrap(config.origin.empty() ? "TLS settings" : config.origin));
   return makeClient(std::move(*transport), config, std::move(options));
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <future>
@@ -798,5 +799,54 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
 }
 
 std::size_t tlsClientContextsAlive() { return tlsContexts().alive(); }
+
+namespace {
+
+// The transports sharedTransport() handed out, by everything that makes one differ. Held weakly,
+// like TlsContexts; never destroyed, like sessionCache().
+class SharedTransports {
+ public:
+  Expected<TransportPtr> get(const std::string& key, const std::function<Expected<TransportPtr>()>& make) {
+    std::lock_guard lock(mu_);
+    if (auto it = transports_.find(key); it != transports_.end()) {
+      if (auto t = it->second.lock()) return t;
+    }
+    auto t = make();
+    if (!t) return t;
+    transports_[key] = *t;
+    if (transports_.size() >= sweepAt_) {
+      std::erase_if(transports_, [](const auto& entry) { return entry.second.expired(); });
+      sweepAt_ = std::max<std::size_t>(64, 2 * transports_.size());
+    }
+    return t;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::weak_ptr<Transport>> transports_;
+  std::size_t sweepAt_ = 64;
+};
+
+SharedTransports& sharedTransports() {
+  static auto* const transports = new SharedTransports();
+  return *transports;
+}
+
+}  // namespace
+
+Expected<TransportPtr> sharedTransport(IoRuntime& io, Endpoint endpoint, TlsConfig tls,
+                                       TransportOptions options) {
+  char runtime[32];
+  std::snprintf(runtime, sizeof runtime, "%p", static_cast<void*>(&io));
+  const std::string key = pki::ossl::digestOf(
+      {runtime, endpoint.scheme, endpoint.host, std::to_string(endpoint.port), endpoint.pathPrefix,
+       tls.insecureSkipVerify ? "insecure" : "verify", tls.serverName, tls.caPem, tls.clientCertPem,
+       tls.clientKeyPem, std::to_string(options.maxIdleConnections),
+       std::to_string(options.idleConnectionTimeout.count()),
+       std::to_string(options.maxResponseBytes)});
+  return sharedTransports().get(key, [&] {
+    return makeTransport(io, std::move(endpoint), std::move(tls), options);
+  });
+}
 
 }  // namespace rio::kube

@@ -103,6 +103,15 @@ struct TransportOptions {
 Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig tls,
                                      TransportOptions options = {});
 
+/// makeTransport(), but transports asked for with the same runtime, endpoint, TLS settings and
+/// options are one: clients of one server share its connection pool, as client-go's transport
+/// cache does (a member cluster's join, membership and informer clients reuse each other's idle
+/// connections instead of each handshaking its own). Authentication is per request (the REST
+/// client's), so clients with different tokens share too. Held weakly: a later call after the
+/// last holder let go makes a new one.
+Expected<TransportPtr> sharedTransport(IoRuntime& io, Endpoint endpoint, TlsConfig tls,
+                                       TransportOptions options = {});
+
 /// TLS client contexts (SSL_CTX) alive in this process. Transports with the same trust, client
 /// identity and verification share one, whatever server they talk to; the last one closed frees
 /// it. For tests and diagnostics.

@@ -195,6 +195,62 @@ TEST_CASE("Transport: sequential requests reuse one keep-alive connection", "[ku
   CHECK(server.distinctConnections() == 2);
 }
 
+TEST_CASE(
+    "Transport: shared transports of one server with the same settings are one connection pool, "
+    "other settings get their own",
+    "[kube][transport]") {
+  IoRuntime io(2);
+  const auto& p = testPki();
+  RecordingServer server(io, serverTls(p.server, p.ca.certPem));
+  auto shared = [&](const std::string& url, kube::TlsConfig tls) {
+    auto ep = kube::Endpoint::parse(url);
+    REQUIRE(ep);
+    auto t = kube::sharedTransport(io, *ep, std::move(tls));
+    REQUIRE(t);
+    return *t;
+  };
+  auto a = shared(server.url(), trusting(p.ca));
+  auto b = shared(server.url(), trusting(p.ca));
+  CHECK(a == b);
+  REQUIRE(a->roundTrip(get("/a")));
+  REQUIRE(b->roundTrip(get("/b")));
+  CHECK(server.distinctConnections() == 1);  // b reused a's idle connection
+
+  auto identity = shared(server.url(), withClientCertificate(trusting(p.ca), p.client));
+  auto otherName = shared(server.url("localhost"), trusting(p.ca));
+  auto named = trusting(p.ca);
+  named.serverName = "localhost";
+  auto otherSni = shared(server.url(), named);
+  CHECK(identity != a);
+  CHECK(otherName != a);
+  CHECK(otherSni != a);
+  CHECK(otherSni != otherName);
+  auto ep = kube::Endpoint::parse(server.url());
+  REQUIRE(ep);
+  kube::TransportOptions small;
+  small.maxIdleConnections = 1;
+  auto otherOptions = kube::sharedTransport(io, *ep, trusting(p.ca), small);
+  REQUIRE(otherOptions);
+  CHECK(*otherOptions != a);
+  REQUIRE(identity->roundTrip(get("/c")));
+  CHECK(server.distinctConnections() == 2);
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 3);
+  REQUIRE(seen[2].peer);
+  CHECK(seen[2].peer->commonName == "alice");
+
+  // Held weakly: once every holder let go, the next ask makes a new one (and the old closed its
+  // idle connection).
+  std::weak_ptr<kube::Transport> gone = a;
+  a.reset();
+  CHECK_FALSE(gone.expired());  // b still holds it
+  b.reset();
+  CHECK(gone.expired());
+  auto again = shared(server.url(), trusting(p.ca));
+  REQUIRE(again->roundTrip(get("/d")));
+  CHECK(server.distinctConnections() == 3);
+}
+
 TEST_CASE("Transport: a pooled connection the server closed is replaced without an error",
           "[kube][transport]") {
   IoRuntime io(1);
