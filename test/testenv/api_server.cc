@@ -345,9 +345,9 @@ ApiServer::Impl::Impl(ApiServerOptions options, ApiServerDeps d)
 ApiServer::ApiServer(ApiServerOptions options, ApiServerDeps deps)
     : impl_(std::make_shared<Impl>(std::move(options), std::move(deps))) {
   std::weak_ptr<Impl> weak = impl_;
-  RbacObjectsFn objects = [weak](const std::string& kind) -> std::vector<nlohmann::json> {
+  RbacObjectsFn objects = [weak](const std::string& kind) -> RbacObjects {
     auto self = weak.lock();
-    if (!self) return {};
+    if (!self) return nullptr;
     return self->rbacObjects(kind);
   };
   RbacVersionFn version = [weak]() -> std::uint64_t {

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
@@ -101,6 +103,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   }
 
   mutable std::mutex mu;  // guards everything below
+  /// rbacObjects() by kind, with the rbacVersion it was made at.
+  mutable std::map<std::string, std::pair<std::uint64_t, RbacObjects>> rbacLists;
   Registry registry;
   std::uint64_t rv = 0;
   std::map<std::string, std::map<std::string, ObjPtr>> store;  // storageKey -> "ns/name" -> object
@@ -171,7 +175,9 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   void record(StoredEvent event);
   nlohmann::json toView(const ResourceType& type, const nlohmann::json& stored) const;
   nlohmann::json toStorage(const ResourceType& type, nlohmann::json view) const;
-  std::vector<nlohmann::json> rbacObjects(const std::string& kind) const;
+  /// Every stored object of an RBAC kind, with apiVersion and kind set; the same list again
+  /// until an RBAC object changes (rbacVersion).
+  RbacObjects rbacObjects(const std::string& kind) const;
   ResourceTypePtr typeForStorageKey(const std::string& storageKey) const;
   bool namespaceActive(const std::string& ns) const;
   std::optional<std::string> fieldValue(const ResourceType& type, const nlohmann::json& obj,

@@ -344,9 +344,9 @@ std::string ApiServer::Impl::escalationCheck(Ctx& ctx, const ResourceType& type,
                                              const nlohmann::json* previous) {
   if (ctx.admin || !isRbac(type) || !deps.auth.checkEscalation || !authorizer) return {};
   std::weak_ptr<Impl> weak = weak_from_this();
-  RbacObjectsFn objects = [weak](const std::string& kind) -> std::vector<nlohmann::json> {
+  RbacObjectsFn objects = [weak](const std::string& kind) -> RbacObjects {
     auto self = weak.lock();
-    return self ? self->rbacObjects(kind) : std::vector<nlohmann::json>{};
+    return self ? self->rbacObjects(kind) : nullptr;
   };
   return deps.auth.checkEscalation(*authorizer, ctx.user, object, previous, objects);
 }

@@ -137,7 +137,7 @@ ResourceTypePtr ApiServer::Impl::builtin(const std::string& group,
   return registry.findAnyVersion(group, resource);
 }
 
-std::vector<nlohmann::json> ApiServer::Impl::rbacObjects(const std::string& kind) const {
+RbacObjects ApiServer::Impl::rbacObjects(const std::string& kind) const {
   std::string resource;
   if (kind == "Role")
     resource = "roles";
@@ -148,25 +148,28 @@ std::vector<nlohmann::json> ApiServer::Impl::rbacObjects(const std::string& kind
   else if (kind == "ClusterRoleBinding")
     resource = "clusterrolebindings";
   else
-    return {};
-  std::vector<nlohmann::json> out;
-  auto collect = [&] {
-    auto b = store.find("rbac.authorization.k8s.io/" + resource);
-    if (b == store.end()) return;
-    for (const auto& [key, obj] : b->second) {
-      nlohmann::json o = *obj;
-      o["apiVersion"] = "rbac.authorization.k8s.io/v1";
-      o["kind"] = kind;
-      out.push_back(std::move(o));
+    return nullptr;
+  auto collect = [&]() -> RbacObjects {
+    // rbacVersion only moves under this lock, with the store.
+    const std::uint64_t version = rbacVersion.load();
+    auto& cached = rbacLists[kind];
+    if (cached.second && cached.first == version) return cached.second;
+    std::vector<nlohmann::json> out;
+    if (auto b = store.find("rbac.authorization.k8s.io/" + resource); b != store.end()) {
+      out.reserve(b->second.size());
+      for (const auto& [key, obj] : b->second) {
+        nlohmann::json o = *obj;
+        o["apiVersion"] = "rbac.authorization.k8s.io/v1";
+        o["kind"] = kind;
+        out.push_back(std::move(o));
+      }
     }
+    cached = {version, std::make_shared<const std::vector<nlohmann::json>>(std::move(out))};
+    return cached.second;
   };
-  if (lockedByThisThread(this)) {
-    collect();
-  } else {
-    StoreLock lock(this);
-    collect();
-  }
-  return out;
+  if (lockedByThisThread(this)) return collect();
+  StoreLock lock(this);
+  return collect();
 }
 
 bool ApiServer::Impl::namespaceActive(const std::string& ns) const {

@@ -543,7 +543,7 @@ TEST_CASE("ApiServer: RBAC writes pass the escalation check", "[testenv][auth]")
                                   const nlohmann::json*, const RbacObjectsFn& objects) {
     seen = user.name + ":" + object["metadata"]["name"].get<std::string>();
     CHECK_FALSE(
-        objects("ClusterRole").empty());  // the store answers while the request is in flight
+        objects("ClusterRole")->empty());  // the store answers while the request is in flight
     return std::string(
         "clusterroles.rbac.authorization.k8s.io \"big\" is forbidden: user \"alice\" "
         "(groups=[\"system:authenticated\"]) "

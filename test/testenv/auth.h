@@ -48,10 +48,13 @@ struct Decision {
   std::string reason;
 };
 
+/// Every RBAC object of one kind, as JSON; shared and never modified (nullptr: none).
+using RbacObjects = std::shared_ptr<const std::vector<nlohmann::json>>;
 /// Read access to the RBAC objects of one cluster (the API server's store).
-/// Returns every object of a kind ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"),
-/// as JSON. Must be safe to call from the authorizer while the store is consistent.
-using RbacObjectsFn = std::function<std::vector<nlohmann::json>(const std::string& kind)>;
+/// Returns every object of a kind ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding").
+/// Must be safe to call from the authorizer while the store is consistent. The API server gives
+/// the same list again until an RBAC object changes, so authorizing a request copies nothing.
+using RbacObjectsFn = std::function<RbacObjects(const std::string& kind)>;
 /// A number that changes whenever any of those objects does (the store's RBAC write count).
 using RbacVersionFn = std::function<std::uint64_t()>;
 

@@ -33,9 +33,10 @@ class Snapshot {
  public:
   explicit Snapshot(const RbacObjectsFn& fn) : fn_(fn) {}
   const std::vector<json>& list(const std::string& kind) {
+    static const std::vector<json> kNone;
     auto it = lists_.find(kind);
-    if (it == lists_.end()) it = lists_.emplace(kind, fn_ ? fn_(kind) : std::vector<json>{}).first;
-    return it->second;
+    if (it == lists_.end()) it = lists_.emplace(kind, fn_ ? fn_(kind) : nullptr).first;
+    return it->second ? *it->second : kNone;
   }
   const json* find(const std::string& kind, const std::string& ns, const std::string& name) {
     for (const auto& obj : list(kind)) {
@@ -46,7 +47,7 @@ class Snapshot {
 
  private:
   const RbacObjectsFn& fn_;
-  std::map<std::string, std::vector<json>> lists_;
+  std::map<std::string, RbacObjects> lists_;
 };
 
 // The listers are sorted by name so that resolution order (and the SelfSubjectRulesReview) is
@@ -363,21 +364,33 @@ std::vector<json> bootstrapClusterRoleBindings() {
 }
 
 RbacObjectsFn withBootstrapPolicy(RbacObjectsFn objects) {
-  return [objects = std::move(objects)](const std::string& kind) {
-    std::vector<json> out = objects ? objects(kind) : std::vector<json>{};
-    std::vector<json> defaults;
-    if (kind == "ClusterRole") {
-      defaults = bootstrapClusterRoles();
-    } else if (kind == "ClusterRoleBinding") {
-      defaults = bootstrapClusterRoleBindings();
+  // The merged list of a kind is kept while the store gives the same list (the same pointer).
+  struct Merged {
+    std::mutex mu;
+    std::map<std::string, std::pair<RbacObjects, RbacObjects>> byKind;  // kind -> (stored, merged)
+  };
+  auto merged = std::make_shared<Merged>();
+  return [objects = std::move(objects), merged](const std::string& kind) -> RbacObjects {
+    RbacObjects stored = objects ? objects(kind) : nullptr;
+    if (kind != "ClusterRole" && kind != "ClusterRoleBinding") return stored;
+    {
+      std::lock_guard lock(merged->mu);
+      auto it = merged->byKind.find(kind);
+      if (it != merged->byKind.end() && it->second.first == stored && stored) return it->second.second;
     }
+    std::vector<json> out = stored ? *stored : std::vector<json>{};
+    std::vector<json> defaults =
+        kind == "ClusterRole" ? bootstrapClusterRoles() : bootstrapClusterRoleBindings();
     for (auto& d : defaults) {
       const std::string name = nameOf(d);
-      bool stored =
+      bool present =
           std::any_of(out.begin(), out.end(), [&](const json& o) { return nameOf(o) == name; });
-      if (!stored) out.push_back(std::move(d));
+      if (!present) out.push_back(std::move(d));
     }
-    return out;
+    auto result = std::make_shared<const std::vector<json>>(std::move(out));
+    std::lock_guard lock(merged->mu);
+    merged->byKind[kind] = {stored, result};
+    return result;
   };
 }
 

@@ -26,12 +26,12 @@ struct RbacStore {
     return [this] { return version; };
   }
   RbacObjectsFn fn() {
-    return [this](const std::string& kind) {
+    return [this](const std::string& kind) -> RbacObjects {
       std::vector<json> out;
       for (const auto& o : objects) {
         if (o.value("kind", "") == kind) out.push_back(o);
       }
-      return out;
+      return std::make_shared<const std::vector<json>>(std::move(out));
     };
   }
 };
