@@ -74,14 +74,21 @@ void OperatorMetrics::setRemoteObjects(const std::string& cluster, const std::st
 
 void OperatorMetrics::countApply(const std::string& cluster, const std::string& kind, const std::string& result) {
   ensureCluster(cluster);
-  // Pre-create every result of this kind so rates start at zero.
-  for (const char* r : kResults) applies_.Add({{"cluster", cluster}, {"kind", kind}, {"result", r}});
+  {
+    // Pre-create every result of this kind so rates start at zero (once per cluster and kind).
+    std::lock_guard lock(mu_);
+    if (appliedKinds_.insert({cluster, kind}).second) {
+      for (const char* r : kResults) applies_.Add({{"cluster", cluster}, {"kind", kind}, {"result", r}});
+    }
+  }
   applies_.Add({{"cluster", cluster}, {"kind", kind}, {"result", result}}).Increment();
 }
 
 void OperatorMetrics::forgetCluster(const std::string& cluster) {
   std::lock_guard lock(mu_);
   if (!known_.erase(cluster)) return;
+  appliedKinds_.erase(appliedKinds_.lower_bound({cluster, std::string()}),
+                      appliedKinds_.lower_bound({cluster + '\0', std::string()}));
   auto drop = [&](auto& family) {
     // prometheus-cpp 1.0 removes a series by pointer; collect those of the cluster.
     for (const auto& mf : family.Collect()) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace prometheus {
 class Registry;
@@ -51,8 +52,9 @@ class OperatorMetrics {
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Gauge>& objects_;
   prometheus::Family<prometheus::Counter>& applies_;
-  std::mutex mu_;  // guards known_
+  std::mutex mu_;  // guards known_ and appliedKinds_
   std::set<std::string> known_;
+  std::set<std::pair<std::string, std::string>> appliedKinds_;  // (cluster, kind) pre-created
 };
 using OperatorMetricsPtr = std::shared_ptr<OperatorMetrics>;
 
