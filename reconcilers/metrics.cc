@@ -78,7 +78,8 @@ void OperatorMetrics::countApply(const std::string& cluster, const std::string& 
     // Pre-create every result of this kind so rates start at zero (once per cluster and kind).
     std::lock_guard lock(mu_);
     if (appliedKinds_.insert({cluster, kind}).second) {
-      for (const char* r : kResults) applies_.Add({{"cluster", cluster}, {"kind", kind}, {"result", r}});
+      for (const char* r : kResults)
+        applies_.Add({{"cluster", cluster}, {"kind", kind}, {"result", r}});
     }
   }
   applies_.Add({{"cluster", cluster}, {"kind", kind}, {"result", result}}).Increment();

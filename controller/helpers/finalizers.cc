@@ -92,8 +92,8 @@ Expected<std::optional<Json>> addFinalizer(kube::Client& client, const kube::Res
 
 Expected<bool> removeFinalizer(kube::Client& client, const kube::Resource& resource,
                                const Json& object, std::string_view finalizer) {
-  auto r = send(client, resource, object, removeFinalizerPatch(object, finalizer), "remove",
-                finalizer);
+  auto r =
+      send(client, resource, object, removeFinalizerPatch(object, finalizer), "remove", finalizer);
   if (!r) return fail(r.error());
   return r->has_value();
 }

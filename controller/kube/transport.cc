@@ -806,7 +806,8 @@ namespace {
 // like TlsContexts; never destroyed, like sessionCache().
 class SharedTransports {
  public:
-  Expected<TransportPtr> get(const std::string& key, const std::function<Expected<TransportPtr>()>& make) {
+  Expected<TransportPtr> get(const std::string& key,
+                             const std::function<Expected<TransportPtr>()>& make) {
     std::lock_guard lock(mu_);
     if (auto it = transports_.find(key); it != transports_.end()) {
       if (auto t = it->second.lock()) return t;
@@ -844,9 +845,8 @@ Expected<TransportPtr> sharedTransport(IoRuntime& io, Endpoint endpoint, TlsConf
        tls.clientKeyPem, std::to_string(options.maxIdleConnections),
        std::to_string(options.idleConnectionTimeout.count()),
        std::to_string(options.maxResponseBytes)});
-  return sharedTransports().get(key, [&] {
-    return makeTransport(io, std::move(endpoint), std::move(tls), options);
-  });
+  return sharedTransports().get(
+      key, [&] { return makeTransport(io, std::move(endpoint), std::move(tls), options); });
 }
 
 }  // namespace rio::kube

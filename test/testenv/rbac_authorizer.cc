@@ -376,7 +376,9 @@ RbacObjectsFn withBootstrapPolicy(RbacObjectsFn objects) {
     {
       std::lock_guard lock(merged->mu);
       auto it = merged->byKind.find(kind);
-      if (it != merged->byKind.end() && it->second.first == stored && stored) return it->second.second;
+      // `stored` is held in the cache, so an equal pointer is the same list, never a new one
+      // allocated where a freed one was.
+      if (it != merged->byKind.end() && it->second.first == stored) return it->second.second;
     }
     std::vector<json> out = stored ? *stored : std::vector<json>{};
     std::vector<json> defaults =

@@ -205,8 +205,7 @@ class TokenAuthorityImpl final : public TokenAuthority {
     auto dot1 = token.find('.');
     if (dot1 == std::string::npos) return nullptr;
     auto dot2 = token.find('.', dot1 + 1);
-    if (dot2 == std::string::npos || token.find('.', dot2 + 1) != std::string::npos)
-      return nullptr;
+    if (dot2 == std::string::npos || token.find('.', dot2 + 1) != std::string::npos) return nullptr;
     const std::string_view view(token);
     auto headerBytes = base64UrlDecode(view.substr(0, dot1));
     auto claimBytes = base64UrlDecode(view.substr(dot1 + 1, dot2 - dot1 - 1));
