@@ -155,7 +155,8 @@ def operator(d):
         return sum(v for k, v in r["converge_reconciles"].items() if k.split("/")[0] == controller)
     lines = [
         "kube-testenv (hub + N remotes, one API server each) in one process, `remote-istio-operator` "
-        "(defaults, leader election on) in another, the driver in a third; requests counted by each API "
+        "(defaults, leader election on) in another, the driver in a third, which follows readiness "
+        "with a watch per kind as `kubectl wait` does; requests counted by each API "
         "server (`/_testenv/requests`, the driver's own taken out). Open-file limit raised to "
         f"{d['fd_limit']:,} for both. The convergence is measured in several runs, each with fresh "
         "processes (the median and every run); the other rows come from the first run."

@@ -86,39 +86,44 @@ int sessionKeyIndex() {
   return index;
 }
 
-// Transports with the same trust and client identity share one client SSL_CTX: OpenSSL 3 takes
-// a while to make one (and tens of KiB to keep it), and every member cluster has several
-// clients (the join's, the informers'). Held weakly: the last transport using one frees it.
-class TlsContexts {
+// Objects shared by everyone who asks with the same key, held weakly: the last holder frees one,
+// and the next ask makes a new one. Built under the lock, so one is never built twice.
+template <class T>
+class WeakCache {
  public:
-  using Build = std::function<Expected<std::shared_ptr<asio::ssl::context>>()>;
+  using Build = std::function<Expected<std::shared_ptr<T>>()>;
 
-  Expected<std::shared_ptr<asio::ssl::context>> get(const std::string& key, const Build& build) {
+  Expected<std::shared_ptr<T>> get(const std::string& key, const Build& build) {
     std::lock_guard lock(mu_);
-    if (auto it = contexts_.find(key); it != contexts_.end()) {
-      if (auto ctx = it->second.lock()) return ctx;
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      if (auto held = it->second.lock()) return held;
     }
-    auto ctx = build();
-    if (!ctx) return ctx;
-    contexts_[key] = *ctx;
-    if (contexts_.size() >= sweepAt_) {
-      std::erase_if(contexts_, [](const auto& entry) { return entry.second.expired(); });
-      sweepAt_ = std::max<std::size_t>(64, 2 * contexts_.size());
+    auto made = build();
+    if (!made) return made;
+    entries_[key] = *made;
+    if (entries_.size() >= sweepAt_) {
+      std::erase_if(entries_, [](const auto& entry) { return entry.second.expired(); });
+      sweepAt_ = std::max<std::size_t>(64, 2 * entries_.size());
     }
-    return ctx;
+    return made;
   }
 
   std::size_t alive() {
     std::lock_guard lock(mu_);
     return static_cast<std::size_t>(std::count_if(
-        contexts_.begin(), contexts_.end(), [](const auto& e) { return !e.second.expired(); }));
+        entries_.begin(), entries_.end(), [](const auto& e) { return !e.second.expired(); }));
   }
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, std::weak_ptr<asio::ssl::context>> contexts_;
+  std::unordered_map<std::string, std::weak_ptr<T>> entries_;
   std::size_t sweepAt_ = 64;
 };
+
+// Transports with the same trust and client identity share one client SSL_CTX: OpenSSL 3 takes
+// a while to make one (and tens of KiB to keep it), and every member cluster has several
+// clients (the join's, the informers'). Held weakly: the last transport using one frees it.
+using TlsContexts = WeakCache<asio::ssl::context>;
 
 // Never destroyed, like sessionCache().
 TlsContexts& tlsContexts() {
@@ -802,31 +807,9 @@ std::size_t tlsClientContextsAlive() { return tlsContexts().alive(); }
 
 namespace {
 
-// The transports sharedTransport() handed out, by everything that makes one differ. Held weakly,
-// like TlsContexts; never destroyed, like sessionCache().
-class SharedTransports {
- public:
-  Expected<TransportPtr> get(const std::string& key,
-                             const std::function<Expected<TransportPtr>()>& make) {
-    std::lock_guard lock(mu_);
-    if (auto it = transports_.find(key); it != transports_.end()) {
-      if (auto t = it->second.lock()) return t;
-    }
-    auto t = make();
-    if (!t) return t;
-    transports_[key] = *t;
-    if (transports_.size() >= sweepAt_) {
-      std::erase_if(transports_, [](const auto& entry) { return entry.second.expired(); });
-      sweepAt_ = std::max<std::size_t>(64, 2 * transports_.size());
-    }
-    return t;
-  }
-
- private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::weak_ptr<Transport>> transports_;
-  std::size_t sweepAt_ = 64;
-};
+// The transports sharedTransport() handed out, by everything that makes one differ. Never
+// destroyed, like sessionCache().
+using SharedTransports = WeakCache<Transport>;
 
 SharedTransports& sharedTransports() {
   static auto* const transports = new SharedTransports();

@@ -4,7 +4,8 @@ clusters in one process, the operator binary in another, driven over HTTPS like 
 
 For each N (--clusters 10,100,1000):
   - converge: N MeshMemberships (bootstrap Secrets created beforehand) and N RemoteIstios applied
-    to a running operator; time until every one is Ready; API requests and writes counted by each
+    to a running operator; time until every one is Ready (followed as `kubectl wait` does: a list
+    and a watch of each kind in the hub, not repeated lists); API requests and writes counted by each
     testenv API server (GET /_testenv/requests), against the objects that had to be written
     (counted in remote-0, every remote being alike); operator RSS (VmRSS, VmHWM from /proc).
     Then --converge-runs - 1 more convergences, each with a fresh kube-testenv and operator: the
