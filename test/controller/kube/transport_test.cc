@@ -202,10 +202,11 @@ TEST_CASE(
   IoRuntime io(2);
   const auto& p = testPki();
   RecordingServer server(io, serverTls(p.server, p.ca.certPem));
-  auto shared = [&](const std::string& url, kube::TlsConfig tls) {
+  auto shared = [&](const std::string& url, kube::TlsConfig tls,
+                    kube::TransportOptions options = {}) {
     auto ep = kube::Endpoint::parse(url);
     REQUIRE(ep);
-    auto t = kube::sharedTransport(io, *ep, std::move(tls));
+    auto t = kube::sharedTransport(io, *ep, std::move(tls), options);
     REQUIRE(t);
     return *t;
   };
@@ -225,13 +226,9 @@ TEST_CASE(
   CHECK(otherName != a);
   CHECK(otherSni != a);
   CHECK(otherSni != otherName);
-  auto ep = kube::Endpoint::parse(server.url());
-  REQUIRE(ep);
   kube::TransportOptions small;
   small.maxIdleConnections = 1;
-  auto otherOptions = kube::sharedTransport(io, *ep, trusting(p.ca), small);
-  REQUIRE(otherOptions);
-  CHECK(*otherOptions != a);
+  CHECK(shared(server.url(), trusting(p.ca), small) != a);
   REQUIRE(identity->roundTrip(get("/c")));
   CHECK(server.distinctConnections() == 2);
   auto seen = server.requests();
