@@ -10,13 +10,14 @@ set -euo pipefail
 build_packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  prometheus-cpp-dev libexpected-dev catch2 libjemalloc-dev
+  prometheus-cpp-dev libexpected-dev catch2 libjemalloc-dev libnghttp2-dev
   # tests and tooling: the e2e scrapes with a real Prometheus; fuzzing and sanitizers use clang;
   # python3 reads JSON in the e2e and renders BENCHMARKS.md
   prometheus clang-14 libclang-rt-14-dev openssl curl procps unzip python3
 )
 runtime_packages=(
   ca-certificates libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libjemalloc2
+  libnghttp2-14
 )
 
 packages=("${build_packages[@]}")
