@@ -589,9 +589,10 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void onH2Close(const std::optional<Error>& error, bool unprocessed) {
     if (done_) return;
-    if (error && unprocessed && !h2Retried_ && !timedOut_ && !cancelled_) {
-      // The server never saw it: once more, on a fresh connection (the broken one is no longer
-      // the transport's).
+    if (error && unprocessed && mode_ == Mode::kRoundTrip && !h2Retried_ && !timedOut_ &&
+        !cancelled_) {
+      // The server never processed it: once more, on a fresh connection (the broken one is no
+      // longer the transport's). Streams report the error; their watchers start over.
       h2Retried_ = true;
       sink_.reset();
       h2_.reset();
