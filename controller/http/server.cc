@@ -11,9 +11,9 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "controller/core/asio_stream.h"
 #include "controller/core/io_runtime.h"
 #include "controller/core/logging.h"
+#include "controller/http/server_core.h"
 #include "controller/pki/openssl_util.h"
 #include "controller/pki/tls_context.h"
 
@@ -23,50 +23,14 @@ namespace {
 
 using namespace rio::net;  // NOLINT(google-build-using-namespace): Asio aliases of asio_stream.h
 namespace bhttp = beast::http;
-using Strand = asio::strand<asio::io_context::executor_type>;
+using detail::Connection;
+using detail::kHeaderLimit;
+using detail::kMaxQueuedBytes;
+using detail::ServerCore;
 
-constexpr std::uint32_t kHeaderLimit = 64 * 1024;
-// A client that stops reading a stream while the handler keeps writing is cut off here rather
-// than letting the queue grow without bound (kube-apiserver drops slow watchers the same way).
-constexpr std::size_t kMaxQueuedBytes = 64 * 1024 * 1024;
 // How long a closing connection keeps draining what the client still sends, so that the client
 // reads our last response instead of a reset.
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
-
-class Session;
-
-// State shared by the Server object, its acceptor and every session. Sessions keep it alive.
-struct ServerCore {
-  ServerCore(IoRuntime& runtime, ServerOptions opts, Handler h)
-      : io(runtime),
-        options(std::move(opts)),
-        handler(std::move(h)),
-        strand(asio::make_strand(io.context())) {}
-
-  IoRuntime& io;
-  const ServerOptions options;
-  const Handler handler;
-  std::optional<asio::ssl::context> ssl;  // set once before the first start()
-  Strand strand;                          // the acceptor's
-
-  mutable std::mutex mu;  // guards everything below
-  std::shared_ptr<tcp::acceptor> acceptor;
-  std::uint16_t port = 0;
-  bool running = false;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
-
-  /// Registers a session accepted by `from`; false when that listener was stopped meanwhile.
-  bool add(Session* s, std::weak_ptr<Session> w, const tcp::acceptor* from) {
-    std::lock_guard lock(mu);
-    if (!running || acceptor.get() != from) return false;
-    sessions.emplace(s, std::move(w));
-    return true;
-  }
-  void remove(Session* s) {
-    std::lock_guard lock(mu);
-    sessions.erase(s);
-  }
-};
 
 bool safeHeaderText(std::string_view s) {
   return s.find_first_of("\r\n") == std::string_view::npos;
@@ -80,7 +44,7 @@ class ExchangeImpl;
 // A session reads a request, hands it to the handler, and while the exchange is open keeps a read
 // of the next request header pending: that read notices a client that goes away (watch streams),
 // and holds a pipelined request until the current one is answered.
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<ServerCore> core, tcp::socket socket, std::string remote)
       : core_(std::move(core)),
@@ -91,7 +55,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() { core_->remove(this); }
 
-  tcp::socket::executor_type executor() { return stream_.get_executor(); }
+  tcp::socket::executor_type executor() override { return stream_.get_executor(); }
 
   void start() {
     if (closed_) return;  // the server stopped before the session got going
@@ -105,7 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   /// Closes at once; the active exchange (if any) sees closed() and its onClosed callbacks run.
-  void close() {
+  void close() override {
     if (closed_) return;
     closed_ = true;
     if (exchangeActive_) closedExchangeId_ = exchangeId_;
@@ -184,6 +148,16 @@ class Session : public std::enable_shared_from_this<Session> {
       peer.organizations =
           pki::ossl::nameEntries(X509_get_subject_name(cert), NID_organizationName);
       peer_ = std::move(peer);
+    }
+    const unsigned char* alpn = nullptr;
+    unsigned int alpnLength = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpnLength);
+    if (std::string_view(reinterpret_cast<const char*>(alpn), alpnLength) == "h2") {
+      // From here on an HTTP/2 connection serves this socket; this object only goes away.
+      closed_ = true;
+      detail::serveHttp2(core_, this, std::move(stream_),
+                         {remote_, serverName_, tlsResumed_, std::move(peer_)});
+      return;
     }
     readHeader(core_->options.readTimeout);
   }
@@ -535,6 +509,7 @@ void Session::dispatch(bhttp::request_header<> header, std::string body, bool to
   req.remoteAddress = remote_;
   req.serverName = serverName_;
   req.tlsResumed = tlsResumed_;
+  req.protocol = header.version() < 11 ? "HTTP/1.0" : "HTTP/1.1";
 
   ++exchangeId_;
   exchangeActive_ = true;
@@ -620,20 +595,26 @@ void Session::exFinish(std::uint64_t id) {
   completeExchange();
 }
 
-int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                 unsigned int inlen, void*) {
-  // Offer lists are length-prefixed protocol names; pick "http/1.1" when the client offers it.
-  static constexpr unsigned char kHttp11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
-  for (unsigned int i = 0; i < inlen;) {
-    unsigned int len = in[i];
-    if (i + 1 + len > inlen) break;
-    if (len == sizeof kHttp11 && std::memcmp(in + i + 1, kHttp11, len) == 0) {
-      *out = in + i + 1;
-      *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
+// ALPN: "h2" when the server speaks HTTP/2 (`arg` non-null) and the client offers it, as
+// kube-apiserver prefers it; otherwise "http/1.1" when offered. Offer lists are length-prefixed
+// protocol names.
+int selectProtocol(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                   unsigned int inlen, void* arg) {
+  auto find = [&](std::string_view name) -> bool {
+    for (unsigned int i = 0; i < inlen;) {
+      unsigned int len = in[i];
+      if (i + 1 + len > inlen) break;
+      if (len == name.size() && std::memcmp(in + i + 1, name.data(), len) == 0) {
+        *out = in + i + 1;
+        *outlen = static_cast<unsigned char>(len);
+        return true;
+      }
+      i += 1 + len;
     }
-    i += 1 + len;
-  }
+    return false;
+  };
+  if (arg != nullptr && find("h2")) return SSL_TLSEXT_ERR_OK;
+  if (find("http/1.1")) return SSL_TLSEXT_ERR_OK;
   return SSL_TLSEXT_ERR_NOACK;
 }
 
@@ -692,7 +673,8 @@ Server::Server(IoRuntime& io, ServerOptions options, Handler handler)
     ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                     asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-    SSL_CTX_set_alpn_select_cb(ctx.native_handle(), selectHttp11, nullptr);
+    SSL_CTX_set_alpn_select_cb(ctx.native_handle(), selectProtocol,
+                               state_->options.http2 ? state_.get() : nullptr);
     static constexpr unsigned char kSessionContext[] = "rio-http";
     SSL_CTX_set_session_id_context(ctx.native_handle(), kSessionContext,
                                    sizeof kSessionContext - 1);
@@ -748,13 +730,13 @@ Expected<void> Server::start() {
 void Server::stop() {
   auto& core = *state_;
   std::shared_ptr<tcp::acceptor> acceptor;
-  std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<Connection>> sessions;
   {
     std::lock_guard lock(core.mu);
     if (!core.running) return;
     core.running = false;
     acceptor = std::move(core.acceptor);
-    for (auto& [ptr, weak] : core.sessions) {
+    for (auto& [ptr, weak] : core.connections) {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
   }
@@ -792,7 +774,7 @@ bool Server::running() const {
 
 std::size_t Server::openConnections() const {
   std::lock_guard lock(state_->mu);
-  return state_->sessions.size();
+  return state_->connections.size();
 }
 
 std::uint16_t Server::port() const {

@@ -1,6 +1,7 @@
-// An HTTP/1.1 server on Boost.Beast, with optional TLS and optional client certificates. One
-// implementation serves the operator's /metrics, /healthz and /readyz and every kube-testenv API
-// server (including chunked watch streams), so there is one HTTP stack in the project.
+// An HTTP/1.1 and HTTP/2 server (Boost.Beast; nghttp2 for HTTP/2 over TLS, chosen through ALPN),
+// with optional TLS and optional client certificates. One implementation serves the operator's
+// /metrics, /healthz and /readyz and every kube-testenv API server (including watch streams), so
+// there is one HTTP stack in the project.
 #pragma once
 
 #include <chrono>
@@ -22,8 +23,8 @@ class IoRuntime;
 namespace rio::http {
 
 struct ServerTlsConfig {
-  std::string certPem;      // serving certificate chain
-  std::string keyPem;       // its key
+  std::string certPem;  // serving certificate chain
+  std::string keyPem;   // its key
   /// When set, clients may present a certificate signed by this CA (verified; the request is
   /// still served without one). A certificate that fails verification ends the handshake.
   std::string clientCaPem;
@@ -36,6 +37,11 @@ struct ServerOptions {
   std::size_t maxBodyBytes = 3 * 1024 * 1024;  // kube-apiserver's limit is 3 MiB
   std::chrono::seconds readTimeout{30};        // to read one whole request
   std::chrono::seconds keepAliveTimeout{120};  // idle keep-alive connection
+  /// Offer HTTP/2 through TLS ALPN, ahead of HTTP/1.1, as kube-apiserver does: a client that
+  /// takes it sends every request and watch over one connection. Plain HTTP is HTTP/1.1 only.
+  bool http2 = true;
+  /// HTTP/2: the most streams (requests) one connection may have open at once.
+  std::uint32_t maxConcurrentStreams = 1000;
 };
 
 /// The verified client certificate of a TLS connection.
@@ -47,8 +53,8 @@ struct PeerCertificate {
 /// One request as the handler sees it.
 struct ServerRequest {
   std::string method;
-  std::string target;  // raw path + query
-  std::string path;    // decoded path, without the query
+  std::string target;                             // raw path + query
+  std::string path;                               // decoded path, without the query
   std::multimap<std::string, std::string> query;  // decoded parameters
   Headers headers;
   std::string body;
@@ -62,8 +68,12 @@ struct ServerRequest {
   std::string serverName;
   /// The TLS handshake resumed an earlier session (no certificates exchanged).
   bool tlsResumed = false;
+  /// "HTTP/1.1", "HTTP/1.0" or "HTTP/2.0".
+  std::string protocol = "HTTP/1.1";
 
-  std::optional<std::string_view> header(std::string_view name) const { return findHeader(headers, name); }
+  std::optional<std::string_view> header(std::string_view name) const {
+    return findHeader(headers, name);
+  }
   /// First value of a query parameter.
   std::optional<std::string> param(const std::string& name) const;
 };
@@ -72,25 +82,30 @@ struct ServerRequest {
 /// thread (latency injection, watches): every call is queued onto the connection's strand, in
 /// the order the calling thread made them. Exactly one of respond() or startStream() is used;
 /// calls that do not fit (a second respond(), write() before startStream(), anything after the
-/// connection closed) are ignored. The server owns framing: Content-Length, Transfer-Encoding and
-/// Connection headers given by the handler are replaced (a "Connection: close" is honoured).
+/// exchange closed) are ignored. The server owns framing: Content-Length, Transfer-Encoding and
+/// Connection headers given by the handler are replaced (a "Connection: close" is honoured on
+/// HTTP/1.1; HTTP/2 has no such header and keeps the connection).
 class Exchange {
  public:
   virtual ~Exchange() = default;
   /// Sends a complete response (Content-Length framing). Ignored when already responded/closed.
   virtual void respond(int status, Headers headers, std::string body) = 0;
-  /// Starts a chunked response; follow with write() and finish().
+  /// Starts a streamed response (chunked on HTTP/1.1, DATA frames on HTTP/2); follow with
+  /// write() and finish().
   virtual void startStream(int status, Headers headers) = 0;
-  /// Queues one chunk (sent in order). Ignored after the connection closed.
+  /// Queues one chunk (sent in order). Ignored after the exchange closed.
   virtual void write(std::string chunk) = 0;
-  /// Sends the last chunk; the connection may then serve the next request.
+  /// Ends the body; an HTTP/1.1 connection may then serve the next request.
   virtual void finish() = 0;
-  /// Drops the connection without a proper end (fault injection, server stop).
+  /// Ends the exchange without a proper end (fault injection, server stop): HTTP/1.1 drops the
+  /// connection, HTTP/2 resets the stream (RST_STREAM INTERNAL_ERROR), which a client reads as
+  /// a broken response either way.
   virtual void abort() = 0;
-  /// True once the client went away, abort() ran or the server stopped.
+  /// True once the client went away (or reset the stream), abort() ran or the server stopped.
   virtual bool closed() const = 0;
-  /// Called once when the connection closes while this exchange is the active one; runs on an
-  /// I/O thread; called at once if already closed.
+  /// Called once when the exchange closes before it finished (the client went away, the
+  /// connection dropped, the server stopped); runs on an I/O thread; called at once if already
+  /// closed.
   virtual void onClosed(std::function<void()> fn) = 0;
 };
 using ExchangePtr = std::shared_ptr<Exchange>;

@@ -14,6 +14,10 @@ KUBECTL=${2:-kubectl}
 source "$(dirname "$0")/../support/testenv_script.sh"
 start_testenv hub,beijing
 expect "server version" "Server Version: v1.32.13" k version
+# client-go takes HTTP/2 when the server offers it through ALPN, as kube-apiserver does; Go's
+# HTTP/2 debug log shows kube-testenv's SETTINGS frame.
+expect "kubectl speaks HTTP/2" "http2: Transport received SETTINGS" env GODEBUG=http2debug=1 "$KUBECTL" \
+  --kubeconfig "$WORK/hub.kubeconfig" get --raw /version
 
 cat >"$WORK/crd.yaml" <<'EOF'
 apiVersion: apiextensions.k8s.io/v1
