@@ -35,8 +35,10 @@ namespace {
 // it answers "ok <path>".
 class H2Server {
  public:
-  explicit H2Server(IoRuntime& io, http::Handler handler = {}, bool http2 = true) {
+  explicit H2Server(IoRuntime& io, http::Handler handler = {}, bool http2 = true,
+                    std::chrono::seconds keepAliveTimeout = 120s) {
     http::ServerOptions options;
+    options.keepAliveTimeout = keepAliveTimeout;
     options.tls = http::ServerTlsConfig{testPki().server.certPem, testPki().server.keyPem, {}};
     options.http2 = http2;
     server_ = std::make_unique<http::Server>(
@@ -538,4 +540,21 @@ TEST_CASE("Transport over HTTP/2: closeIdleConnections closes the idle connectio
   CHECK(eventually([&] { return server.server().openConnections() == 0; }));
   REQUIRE(t->roundTrip(get("/b")));
   CHECK(server.remotes().size() == 2);
+}
+
+TEST_CASE(
+    "Transport over HTTP/2: after the server said GOAWAY to an idle connection the next request "
+    "goes to a new one without an error",
+    "[kube][transport][h2]") {
+  IoRuntime io(2);
+  H2Server server(io, {}, true, /*keepAliveTimeout=*/1s);
+  auto t = transportTo(io, server.port());
+  REQUIRE(t->roundTrip(get("/first")));
+  // The server closes the idle connection with a GOAWAY.
+  REQUIRE(eventually([&] { return server.server().openConnections() == 0; }));
+  auto next = t->roundTrip(get("/next"));
+  REQUIRE(next);
+  CHECK(next->body == "ok /next");
+  CHECK(server.remotes().size() == 2);
+  CHECK(server.protocols() == std::set<std::string>{"HTTP/2.0"});
 }
