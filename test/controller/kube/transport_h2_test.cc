@@ -558,3 +558,35 @@ TEST_CASE(
   CHECK(server.remotes().size() == 2);
   CHECK(server.protocols() == std::set<std::string>{"HTTP/2.0"});
 }
+
+TEST_CASE(
+    "Transport over HTTP/2: the connection closes after idleConnectionTimeout without streams, "
+    "not while a watch is open",
+    "[kube][transport][h2]") {
+  IoRuntime io(2);
+  OpenExchanges open;
+  H2Server server(io, [&](http::ServerRequest req, http::ExchangePtr ex) {
+    if (req.path == "/watch") {
+      ex->startStream(200, {});
+      ex->write("event\n");
+      open.add(std::move(ex));
+    } else {
+      ex->respond(200, {}, "ok");
+    }
+  });
+  kube::TransportOptions options;
+  options.idleConnectionTimeout = 1s;
+  auto t = transportTo(io, server.port(), options);
+  StreamRecorder rec;
+  auto stream = t->stream(get("/watch"), rec.callbacks());
+  REQUIRE(eventually([&] { return rec.received() == "event\n"; }));
+  std::this_thread::sleep_for(1500ms);
+  CHECK(rec.closes() == 0);
+  CHECK(server.server().openConnections() == 1);
+
+  cancelAndWait(stream, rec);
+  // No stream left: the client says GOAWAY and closes after the idle timeout.
+  CHECK(eventually([&] { return server.server().openConnections() == 0; }, 5s));
+  REQUIRE(t->roundTrip(get("/again")));
+  CHECK(server.remotes().size() == 2);
+}
