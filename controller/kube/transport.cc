@@ -9,6 +9,7 @@
 #include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <future>
@@ -16,10 +17,12 @@
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "controller/core/asio_stream.h"
 #include "controller/core/io_runtime.h"
 #include "controller/core/logging.h"
+#include "controller/kube/h2_connection.h"
 #include "controller/pki/openssl_util.h"
 #include "controller/pki/tls_context.h"
 
@@ -183,8 +186,38 @@ struct TransportCore {
 
   std::string sessionKey;  // this transport's entry in sessionCache() (empty: none)
 
-  std::mutex mu;  // guards idle
+  std::mutex mu;  // guards idle and the HTTP/2 state below
   std::deque<ConnectionPtr> idle;
+
+  // HTTP/2: the shared connection once a handshake selected "h2"; whether one is being dialled
+  // (callers arriving meanwhile wait for it instead of dialling more); whether the last dial
+  // found an HTTP/1.1-only server (then nobody waits). Waiters are called with the shared
+  // connection, or null when there is none (dial failed, HTTP/1.1): they then dial their own.
+  H2ConnectionPtr h2;
+  bool h2Dialing = false;
+  bool h2Refused = false;
+  std::vector<std::function<void(const H2ConnectionPtr&)>> h2Waiters;
+
+  bool mayUseH2() const { return ssl != nullptr && options.http2; }
+
+  // Under mu.
+  H2ConnectionPtr usableH2Locked() {
+    if (h2 && !h2->usable()) h2.reset();
+    return h2;
+  }
+
+  H2ConnectionPtr currentH2() {
+    std::lock_guard lock(mu);
+    return usableH2Locked();
+  }
+
+  H2Options h2Options() const {
+    H2Options o;
+    o.readIdleTimeout = options.http2ReadIdleTimeout;
+    o.pingTimeout = options.http2PingTimeout;
+    o.idleTimeout = options.idleConnectionTimeout;
+    return o;
+  }
 
   ConnectionPtr takeIdle() {
     std::deque<ConnectionPtr> stale;
@@ -215,6 +248,14 @@ struct TransportCore {
     std::deque<ConnectionPtr> drop;
     std::lock_guard lock(mu);
     drop.swap(idle);
+    if (h2) h2->closeIfIdle();
+  }
+
+  // The transport is gone: its HTTP/2 connection ends with its last stream.
+  void retireH2() {
+    std::lock_guard lock(mu);
+    if (h2) h2->retire();
+    h2.reset();
   }
 };
 
@@ -271,7 +312,7 @@ class Call : public std::enable_shared_from_this<Call> {
       reused_ = true;
       send();
     } else {
-      connect();
+      route();
     }
   }
 
@@ -308,6 +349,7 @@ class Call : public std::enable_shared_from_this<Call> {
   void abortWith(Error error) {
     if (resolver_) resolver_->cancel();
     if (conn_) conn_->stream.close();
+    if (h2_ && sink_) h2_->cancel(sink_);
     finish(std::move(error));
   }
 
@@ -363,6 +405,15 @@ class Call : public std::enable_shared_from_this<Call> {
         SSL_set1_host(ssl, name.c_str());
       }
     }
+    // ALPN: "h2" first when HTTP/2 is on; the server picks (only the offer differs between the
+    // two, the rest of the TLS setup is shared).
+    static constexpr unsigned char kH2AndHttp11[] = "\x02h2\x08http/1.1";
+    static constexpr unsigned char kHttp11[] = "\x08http/1.1";
+    if (core_->options.http2) {
+      SSL_set_alpn_protos(ssl, kH2AndHttp11, sizeof kH2AndHttp11 - 1);
+    } else {
+      SSL_set_alpn_protos(ssl, kHttp11, sizeof kHttp11 - 1);
+    }
     SSL_set_ex_data(ssl, sessionKeyIndex(), const_cast<std::string*>(&core_->sessionKey));
     if (auto known = sessionCache().get(core_->sessionKey)) {
       if (auto session = copyOf(known->get())) SSL_set_session(ssl, session.get());
@@ -377,7 +428,187 @@ class Call : public std::enable_shared_from_this<Call> {
       finish(tlsFailure(ec));
       return;
     }
+    if (core_->mayUseH2()) {
+      const unsigned char* proto = nullptr;
+      unsigned int length = 0;
+      SSL_get0_alpn_selected(conn_->stream.tls()->native_handle(), &proto, &length);
+      if (length == 2 && std::memcmp(proto, "h2", 2) == 0) {
+        adoptH2();
+        return;
+      }
+      endDial(nullptr, true);
+    }
     send();
+  }
+
+  // --- HTTP/2 -----------------------------------------------------------------------------------
+
+  // Without a pooled HTTP/1.1 connection: the transport's HTTP/2 connection when there is one;
+  // else wait for the one being dialled; else dial (and, on https with http2, be the dialler).
+  void route() {
+    if (!core_->mayUseH2()) {
+      connect();
+      return;
+    }
+    H2ConnectionPtr h2;
+    {
+      std::lock_guard lock(core_->mu);
+      h2 = core_->usableH2Locked();
+      if (!h2) {
+        if (core_->h2Dialing && !core_->h2Refused) {
+          core_->h2Waiters.push_back([self = shared_from_this()](const H2ConnectionPtr& c) {
+            asio::post(self->ex_, [self, c] { self->onDialed(c); });
+          });
+          return;
+        }
+        if (!core_->h2Dialing) {
+          core_->h2Dialing = true;
+          dialer_ = true;
+        }
+      }
+    }
+    if (h2) {
+      attach(std::move(h2));
+      return;
+    }
+    connect();
+  }
+
+  void onDialed(const H2ConnectionPtr& h2) {
+    if (done_) return;
+    if (h2 && h2->usable()) {
+      attach(h2);
+    } else {
+      connect();  // HTTP/1.1 server or failed dial: on our own connection, as without HTTP/2
+    }
+  }
+
+  // The dialler's handshake ended (or failed: conn null, refused nullopt): wake the waiters.
+  void endDial(const H2ConnectionPtr& h2, std::optional<bool> refused) {
+    if (!dialer_) return;
+    dialer_ = false;
+    std::vector<std::function<void(const H2ConnectionPtr&)>> waiters;
+    {
+      std::lock_guard lock(core_->mu);
+      core_->h2Dialing = false;
+      if (refused) core_->h2Refused = *refused;
+      waiters.swap(core_->h2Waiters);
+    }
+    for (auto& wake : waiters) wake(h2);
+  }
+
+  // The server selected "h2": the connection becomes the transport's HTTP/2 connection (or, if
+  // another one got there first, serves this request only and closes after it).
+  void adoptH2() {
+    AnyStream stream = std::move(conn_->stream);
+    conn_.reset();
+    // The connection keeps the core alive: its SSL points at core_->sessionKey (session tickets
+    // may still arrive). No cycle outlives the transport: ~TransportImpl drops core_->h2.
+    H2ConnectionPtr h2 =
+        startH2Connection(std::move(stream), core_->h2Options(), hostPort(), core_);
+    if (!h2) {
+      finish(Error::internal("cannot start an HTTP/2 session with " + hostPort()));
+      return;
+    }
+    H2ConnectionPtr shared;
+    {
+      std::lock_guard lock(core_->mu);
+      if (!core_->usableH2Locked()) core_->h2 = h2;
+      shared = core_->h2;
+    }
+    endDial(shared, false);
+    attach(h2);
+    if (shared != h2) h2->retire();  // after attach: the stream is queued before the retirement
+  }
+
+  // Receives the stream's events on the connection's strand and hands them to the call's.
+  class H2Sink final : public H2StreamSink {
+   public:
+    explicit H2Sink(std::shared_ptr<Call> call) : call_(std::move(call)) {}
+    void onHeaders(int status, http::Headers headers) override {
+      asio::post(call_->ex_, [c = call_, status, h = std::move(headers)]() mutable {
+        c->onH2Headers(status, std::move(h));
+      });
+    }
+    void onData(std::string_view data) override {
+      asio::post(call_->ex_, [c = call_, d = std::string(data)] { c->onH2Data(d); });
+    }
+    void onClose(const std::optional<Error>& error, bool unprocessed) override {
+      asio::post(call_->ex_, [c = call_, error, unprocessed] { c->onH2Close(error, unprocessed); });
+    }
+
+   private:
+    std::shared_ptr<Call> call_;
+  };
+
+  void attach(H2ConnectionPtr h2) {
+    phase_ = Phase::kHeaders;
+    h2_ = std::move(h2);
+    sink_ = std::make_shared<H2Sink>(shared_from_this());
+    H2Request r;
+    r.method = std::string(req_.method_string());
+    r.authority = std::string(req_[bhttp::field::host]);
+    r.path = std::string(req_.target());
+    for (const auto& f : req_)
+      r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    r.body = req_.body();  // a copy: a retry sends it again
+    h2_->submit(std::move(r), sink_);
+  }
+
+  void onH2Headers(int status, http::Headers headers) {
+    if (done_) return;
+    if (mode_ == Mode::kRoundTrip) {
+      h2Response_.status = status;
+      h2Response_.headers = std::move(headers);
+      return;
+    }
+    phase_ = Phase::kBody;
+    invoke([&] {
+      if (callbacks_.onHeaders) callbacks_.onHeaders(status, headers);
+    });
+    if (done_) return;  // cancelled from inside onHeaders
+    armIdle();
+  }
+
+  void onH2Data(std::string_view data) {
+    if (done_) return;
+    if (mode_ == Mode::kRoundTrip) {
+      if (h2Response_.body.size() + data.size() > core_->options.maxResponseBytes) {
+        abortWith(Error::transport("the response from " + hostPort() + " exceeds " +
+                                   std::to_string(core_->options.maxResponseBytes) + " bytes"));
+        return;
+      }
+      h2Response_.body.append(data);
+      return;
+    }
+    armIdle();
+    invoke([&] {
+      if (callbacks_.onData) callbacks_.onData(data);
+    });
+  }
+
+  void onH2Close(const std::optional<Error>& error, bool unprocessed) {
+    if (done_) return;
+    if (error && unprocessed && mode_ == Mode::kRoundTrip && !h2Retried_ && !timedOut_ &&
+        !cancelled_) {
+      // The server never processed it: once more, on a fresh connection (the broken one is no
+      // longer the transport's). Streams report the error; their watchers start over.
+      h2Retried_ = true;
+      sink_.reset();
+      h2_.reset();
+      h2Response_ = {};
+      route();
+      return;
+    }
+    if (!error && mode_ == Mode::kRoundTrip) {
+      done_ = true;
+      cancelTimer();
+      sink_.reset();
+      h2_.reset();
+      promise_.set_value(std::move(h2Response_));
+      return;
+    }
+    finish(error);
   }
 
   Error tlsFailure(ErrorCode ec) {
@@ -566,6 +797,9 @@ class Call : public std::enable_shared_from_this<Call> {
     if (done_) return;
     done_ = true;
     cancelTimer();
+    endDial(nullptr, std::nullopt);
+    sink_.reset();
+    h2_.reset();
     if (mode_ == Mode::kRoundTrip) {
       if (error) promise_.set_value(fail(std::move(*error)));
       return;
@@ -625,6 +859,11 @@ class Call : public std::enable_shared_from_this<Call> {
   StreamCallbacks callbacks_;
   const std::string hostPort_;
   Phase phase_ = Phase::kConnect;
+  H2ConnectionPtr h2_;            // the HTTP/2 connection this call is a stream of
+  std::shared_ptr<H2Sink> sink_;  // its stream (null when not on HTTP/2)
+  http::Response h2Response_;     // a roundTrip's answer as it arrives over HTTP/2
+  bool dialer_ = false;           // this call dials the transport's HTTP/2 connection
+  bool h2Retried_ = false;
   bool reused_ = false;
   bool done_ = false;
   bool timedOut_ = false;
@@ -649,7 +888,10 @@ class StreamHandle final : public Stream {
 class TransportImpl final : public Transport {
  public:
   explicit TransportImpl(std::shared_ptr<TransportCore> core) : core_(std::move(core)) {}
-  ~TransportImpl() override { core_->closeIdle(); }
+  ~TransportImpl() override {
+    core_->closeIdle();
+    core_->retireH2();
+  }
 
   Expected<http::Response> roundTrip(const http::Request& request) override {
     if (core_->io.inIoThread()) {
@@ -694,9 +936,12 @@ class TransportImpl final : public Transport {
  private:
   std::pair<std::shared_ptr<Call>, ConnectionPtr> prepare(const http::Request& request,
                                                           Call::Mode mode) {
-    ConnectionPtr pooled = core_->takeIdle();
-    Executor ex =
-        pooled ? pooled->stream.get_executor() : Executor(asio::make_strand(core_->io.context()));
+    // The shared HTTP/2 connection first; its strand saves the call's events a hop.
+    H2ConnectionPtr h2 = core_->mayUseH2() ? core_->currentH2() : nullptr;
+    ConnectionPtr pooled = h2 ? nullptr : core_->takeIdle();
+    Executor ex = h2       ? h2->executor()
+                  : pooled ? pooled->stream.get_executor()
+                           : Executor(asio::make_strand(core_->io.context()));
     auto call = std::make_shared<Call>(core_, ex, request, mode);
     return {std::move(call), std::move(pooled)};
   }
@@ -827,7 +1072,9 @@ Expected<TransportPtr> sharedTransport(IoRuntime& io, Endpoint endpoint, TlsConf
        tls.insecureSkipVerify ? "insecure" : "verify", tls.serverName, tls.caPem, tls.clientCertPem,
        tls.clientKeyPem, std::to_string(options.maxIdleConnections),
        std::to_string(options.idleConnectionTimeout.count()),
-       std::to_string(options.maxResponseBytes)});
+       std::to_string(options.maxResponseBytes), options.http2 ? "h2" : "http/1.1",
+       std::to_string(options.http2ReadIdleTimeout.count()),
+       std::to_string(options.http2PingTimeout.count())});
   return sharedTransports().get(
       key, [&] { return makeTransport(io, std::move(endpoint), std::move(tls), options); });
 }

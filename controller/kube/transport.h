@@ -2,6 +2,7 @@
 // The REST client (client.h) adds authentication, retries, rate limits and metrics on top.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,13 +55,14 @@ struct StreamCallbacks {
 class Stream {
  public:
   virtual ~Stream() = default;
-  /// Closes the connection; onClose runs with a kCancelled error unless it already ran.
+  /// Closes the connection (over HTTP/2: resets the stream with RST_STREAM(CANCEL), the shared
+  /// connection stays); onClose runs with a kCancelled error unless it already ran.
   /// Thread-safe, idempotent, never blocks.
   virtual void cancel() = 0;
 };
 using StreamPtr = std::shared_ptr<Stream>;
 
-/// HTTP/1.1 to one API server.
+/// HTTP/1.1 or HTTP/2 (see TransportOptions::http2) to one API server.
 /// Errors (never exceptions): kTransport (refused, reset, the server closed mid-response, a
 /// malformed answer), kTls (handshake or verification failure; the message names the host and
 /// OpenSSL's reason, e.g. "certificate verify failed: certificate has expired"), kTimeout,
@@ -71,22 +73,26 @@ class Transport {
  public:
   virtual ~Transport() = default;
   /// Sends one request and waits for the full response, reusing an idle keep-alive connection
-  /// when one exists. When a reused connection fails before any byte of the answer arrived (the
-  /// server closed it while idle), the request is sent once more on a fresh connection.
+  /// (or the shared HTTP/2 connection) when one exists. When a reused connection fails before
+  /// any byte of the answer arrived (the server closed it while idle), or the server never
+  /// processed its HTTP/2 stream (refused, above a GOAWAY's last stream id, the connection broke
+  /// first), the request is sent once more on a fresh connection.
   /// request.timeout covers connect, TLS, sending and the whole response (0 = no deadline).
   /// Blocks the calling thread; called from an I/O thread it fails with kInternal instead.
   /// Any HTTP status is a successful result; errors are transport/TLS/timeout only.
   virtual Expected<http::Response> roundTrip(const http::Request& request) = 0;
   /// Starts a streaming request on its own connection (a pooled idle one when available; it
-  /// returns to the pool when the body ends normally) and returns at once; results arrive
-  /// through the callbacks. request.timeout bounds connect, send and the response headers;
+  /// returns to the pool when the body ends normally), or as a stream of the shared HTTP/2
+  /// connection, and returns at once; results arrive through the callbacks. request.timeout
+  /// bounds connect, send and the response headers (over HTTP/2: per stream, as idleTimeout);
   /// request.idleTimeout then bounds each wait for body bytes (kTimeout). Non-200 answers are
   /// delivered the same way (the body of a Status arrives through onData). Exceptions thrown by
   /// callbacks are caught and logged. Never blocks; may be called from an I/O thread.
   virtual StreamPtr stream(const http::Request& request, StreamCallbacks callbacks) = 0;
   /// The endpoint this transport talks to (for metrics labels and messages).
   virtual const Endpoint& endpoint() const = 0;
-  /// Drops idle pooled connections (e.g. after credentials changed). Thread-safe.
+  /// Drops idle pooled connections (e.g. after credentials changed), and the HTTP/2 connection
+  /// when it has no open stream. Thread-safe.
   virtual void closeIdleConnections() = 0;
 };
 using TransportPtr = std::shared_ptr<Transport>;
@@ -95,6 +101,17 @@ struct TransportOptions {
   std::size_t maxIdleConnections = 4;  // kept per transport for reuse
   std::chrono::seconds idleConnectionTimeout{90};
   std::size_t maxResponseBytes = 256 * 1024 * 1024;  // a list of many objects can be large
+  /// Offer HTTP/2 on https (ALPN "h2", then "http/1.1"), as client-go does. When the server
+  /// selects h2, that connection becomes the transport's only one: every roundTrip and stream is
+  /// a stream on it (dialled lazily; callers arriving while it is being dialled wait for it).
+  /// A server that selects HTTP/1.1 (or nothing) gets the keep-alive pool above. Plain http is
+  /// always HTTP/1.1. false: only "http/1.1" is offered.
+  bool http2 = true;
+  /// HTTP/2 liveness (client-go's ReadIdleTimeout and PingTimeout): while streams are open and
+  /// nothing arrived for http2ReadIdleTimeout, a PING is sent; no answer within http2PingTimeout
+  /// closes the connection and fails its streams (kTransport). 0 disables.
+  std::chrono::milliseconds http2ReadIdleTimeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds http2PingTimeout{std::chrono::seconds(15)};
 };
 
 /// The production transport (Boost.Beast over Asio + OpenSSL). Verification is on unless
