@@ -181,8 +181,10 @@ class H2Connection final : public Connection, public std::enable_shared_from_thi
     resume(id);
   }
 
+  // As on HTTP/1.1 the connection drops (a lost answer, for fault injection): every stream on it
+  // ends with it, and the client may send the request again on a new one.
   void exAbort(std::int32_t id) {
-    if (find(id) != nullptr) reset(id);
+    if (find(id) != nullptr) close();
   }
 
   void exOnClosed(std::int32_t id, const H2Exchange& exchange, std::function<void()> fn) {

@@ -97,9 +97,8 @@ class Exchange {
   virtual void write(std::string chunk) = 0;
   /// Ends the body; an HTTP/1.1 connection may then serve the next request.
   virtual void finish() = 0;
-  /// Ends the exchange without a proper end (fault injection, server stop): HTTP/1.1 drops the
-  /// connection, HTTP/2 resets the stream (RST_STREAM INTERNAL_ERROR), which a client reads as
-  /// a broken response either way.
+  /// Drops the connection without a proper end (fault injection, server stop); over HTTP/2
+  /// every other stream of the connection ends with it, as when a real connection is lost.
   virtual void abort() = 0;
   /// True once the client went away (or reset the stream), abort() ran or the server stopped.
   virtual bool closed() const = 0;
