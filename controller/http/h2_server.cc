@@ -530,14 +530,7 @@ void H2Connection::dispatch(std::int32_t id) {
   req.serverName = info_.serverName;
   req.tlsResumed = info_.tlsResumed;
   req.protocol = "HTTP/2.0";
-  try {
-    core_->handler(std::move(req), exchange);
-  } catch (const std::exception& e) {
-    log::root().error("HTTP handler threw", {{"error", e.what()}});
-    exchange->respond(500, {{"Content-Type", "text/plain"}}, "internal error\n");
-  } catch (...) {
-    exchange->respond(500, {{"Content-Type", "text/plain"}}, "internal error\n");
-  }
+  callHandler(*core_, std::move(req), exchange);
 }
 
 H2Exchange::~H2Exchange() {

@@ -527,14 +527,7 @@ void Session::dispatch(bhttp::request_header<> header, std::string body, bool to
   // body is still on the wire, so in that case there is nothing to read until we close.
   if (!tooLarge) readHeader(std::nullopt);
 
-  try {
-    core_->handler(std::move(req), exchange);
-  } catch (const std::exception& e) {
-    log::root().error("HTTP handler threw", {{"error", e.what()}});
-    exchange->respond(500, {{"Content-Type", "text/plain"}}, "internal error\n");
-  } catch (...) {
-    exchange->respond(500, {{"Content-Type", "text/plain"}}, "internal error\n");
-  }
+  detail::callHandler(*core_, std::move(req), exchange);
 }
 
 void Session::exRespond(std::uint64_t id, int status, Headers headers, std::string body) {
@@ -619,6 +612,21 @@ int selectProtocol(SSL*, const unsigned char** out, unsigned char* outlen, const
 }
 
 }  // namespace
+
+namespace detail {
+
+void callHandler(const ServerCore& core, ServerRequest request, const ExchangePtr& exchange) {
+  try {
+    core.handler(std::move(request), exchange);
+  } catch (const std::exception& e) {
+    log::root().error("HTTP handler threw", {{"error", e.what()}});
+    exchange->respond(500, {{"Content-Type", "text/plain"}}, "internal error\n");
+  } catch (...) {
+    exchange->respond(500, {{"Content-Type", "text/plain"}}, "internal error\n");
+  }
+}
+
+}  // namespace detail
 
 std::optional<std::string> ServerRequest::param(const std::string& name) const {
   auto it = query.lower_bound(name);

@@ -82,6 +82,9 @@ struct ConnectionInfo {
   std::optional<PeerCertificate> peer;
 };
 
+/// Hands one request to the server's handler; a handler that throws gets a 500 sent for it.
+void callHandler(const ServerCore& core, ServerRequest request, const ExchangePtr& exchange);
+
 /// Serves HTTP/2 on `stream`, a TLS connection whose handshake chose "h2" through ALPN. It takes
 /// the place of `previous` (the connection that did the handshake) in the core's registry; when
 /// the server stopped meanwhile the connection is closed at once. Call on the stream's strand.

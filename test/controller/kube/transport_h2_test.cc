@@ -164,6 +164,20 @@ struct OpenExchanges {
   }
 };
 
+// A server handler: /watch starts a stream with one "event\n" and keeps it open in `open`;
+// anything else is answered 200 with `answer`.
+http::Handler watchesAndAnswers(OpenExchanges& open, std::string answer) {
+  return [&open, answer](http::ServerRequest req, http::ExchangePtr ex) {
+    if (req.path == "/watch") {
+      ex->startStream(200, {});
+      ex->write("event\n");
+      open.add(std::move(ex));
+    } else {
+      ex->respond(200, {}, answer);
+    }
+  };
+}
+
 // A TCP proxy in front of a server that can stop forwarding (both ways) while keeping the
 // connections open: a blackholed network path.
 class BlackholeProxy {
@@ -318,15 +332,7 @@ TEST_CASE(
     "[kube][transport][h2]") {
   IoRuntime io(2);
   OpenExchanges open;
-  H2Server server(io, [&](http::ServerRequest req, http::ExchangePtr ex) {
-    if (req.path == "/watch") {
-      ex->startStream(200, {});
-      ex->write("event\n");
-      open.add(std::move(ex));
-    } else {
-      ex->respond(200, {}, "ok");
-    }
-  });
+  H2Server server(io, watchesAndAnswers(open, "ok"));
   auto t = transportTo(io, server.port());
   StreamRecorder cancelled, kept;
   auto s1 = t->stream(get("/watch"), cancelled.callbacks());
@@ -359,15 +365,7 @@ TEST_CASE("Transport over HTTP/2: a server stop mid-stream ends every stream wit
           "[kube][transport][h2]") {
   IoRuntime io(2);
   OpenExchanges open;
-  H2Server server(io, [&](http::ServerRequest req, http::ExchangePtr ex) {
-    if (req.path == "/watch") {
-      ex->startStream(200, {});
-      ex->write("event\n");
-      open.add(std::move(ex));
-    } else {
-      ex->respond(200, {}, "up");
-    }
-  });
+  H2Server server(io, watchesAndAnswers(open, "up"));
   auto t = transportTo(io, server.port());
   std::vector<StreamRecorder> recs(5);
   std::vector<kube::StreamPtr> streams;
@@ -414,15 +412,7 @@ TEST_CASE("Transport over HTTP/2: a client with http2=false uses HTTP/1.1 agains
           "[kube][transport][h2]") {
   IoRuntime io(2);
   OpenExchanges open;
-  H2Server server(io, [&](http::ServerRequest req, http::ExchangePtr ex) {
-    if (req.path == "/watch") {
-      ex->startStream(200, {});
-      ex->write("event\n");
-      open.add(std::move(ex));
-    } else {
-      ex->respond(200, {}, "ok");
-    }
-  });
+  H2Server server(io, watchesAndAnswers(open, "ok"));
   kube::TransportOptions options;
   options.http2 = false;
   auto t = transportTo(io, server.port(), options);
@@ -516,15 +506,7 @@ TEST_CASE("Transport over HTTP/2: closeIdleConnections closes the idle connectio
           "[kube][transport][h2]") {
   IoRuntime io(2);
   OpenExchanges open;
-  H2Server server(io, [&](http::ServerRequest req, http::ExchangePtr ex) {
-    if (req.path == "/watch") {
-      ex->startStream(200, {});
-      ex->write("event\n");
-      open.add(std::move(ex));
-    } else {
-      ex->respond(200, {}, "ok");
-    }
-  });
+  H2Server server(io, watchesAndAnswers(open, "ok"));
   auto t = transportTo(io, server.port());
   StreamRecorder rec;
   auto stream = t->stream(get("/watch"), rec.callbacks());
@@ -565,15 +547,7 @@ TEST_CASE(
     "[kube][transport][h2]") {
   IoRuntime io(2);
   OpenExchanges open;
-  H2Server server(io, [&](http::ServerRequest req, http::ExchangePtr ex) {
-    if (req.path == "/watch") {
-      ex->startStream(200, {});
-      ex->write("event\n");
-      open.add(std::move(ex));
-    } else {
-      ex->respond(200, {}, "ok");
-    }
-  });
+  H2Server server(io, watchesAndAnswers(open, "ok"));
   kube::TransportOptions options;
   options.idleConnectionTimeout = 1s;
   auto t = transportTo(io, server.port(), options);
