@@ -153,8 +153,8 @@ Expected<std::shared_ptr<asio::ssl::context>> buildClientContext(const TlsConfig
     ctx->set_verify_mode(asio::ssl::verify_none);
   }
   if (!tls.clientCertPem.empty()) {
-    if (auto r = pki::useCertificateChain(ctx->native_handle(), tls.clientCertPem,
-                                          tls.clientKeyPem);
+    if (auto r =
+            pki::useCertificateChain(ctx->native_handle(), tls.clientCertPem, tls.clientKeyPem);
         !r) {
       return fail(r.error().wrap("client certificate"));
     }
@@ -180,7 +180,7 @@ struct TransportCore {
   const Endpoint endpoint;
   const TransportOptions options;
   std::shared_ptr<asio::ssl::context> ssl;  // https only; shared, never changed once made
-  std::string verifyName;                 // name checked against the certificate
+  std::string verifyName;                   // name checked against the certificate
   bool verifyNameIsIp = false;
   bool verify = true;
 
@@ -349,7 +349,9 @@ class Call : public std::enable_shared_from_this<Call> {
   void abortWith(Error error) {
     if (resolver_) resolver_->cancel();
     if (conn_) conn_->stream.close();
-    if (h2_ && sink_) h2_->cancel(sink_);
+    if (auto h2 = h2_.lock()) {
+      if (auto sink = sink_.lock()) h2->cancel(sink);
+    }
     finish(std::move(error));
   }
 
@@ -543,8 +545,9 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void attach(H2ConnectionPtr h2) {
     phase_ = Phase::kHeaders;
-    h2_ = std::move(h2);
-    sink_ = std::make_shared<H2Sink>(shared_from_this());
+    h2_ = h2;
+    auto sink = std::make_shared<H2Sink>(shared_from_this());
+    sink_ = sink;
     H2Request r;
     r.method = std::string(req_.method_string());
     r.authority = std::string(req_[bhttp::field::host]);
@@ -552,7 +555,7 @@ class Call : public std::enable_shared_from_this<Call> {
     for (const auto& f : req_)
       r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     r.body = req_.body();  // a copy: a retry sends it again
-    h2_->submit(std::move(r), sink_);
+    h2->submit(std::move(r), std::move(sink));
   }
 
   void onH2Headers(int status, http::Headers headers) {
@@ -859,10 +862,13 @@ class Call : public std::enable_shared_from_this<Call> {
   StreamCallbacks callbacks_;
   const std::string hostPort_;
   Phase phase_ = Phase::kConnect;
-  H2ConnectionPtr h2_;            // the HTTP/2 connection this call is a stream of
-  std::shared_ptr<H2Sink> sink_;  // its stream (null when not on HTTP/2)
-  http::Response h2Response_;     // a roundTrip's answer as it arrives over HTTP/2
-  bool dialer_ = false;           // this call dials the transport's HTTP/2 connection
+  // The HTTP/2 connection this call is a stream of, and its stream (empty when not on HTTP/2).
+  // Both weak: the connection owns its streams' sinks and a sink its call, so a call that held
+  // them would make a cycle that outlives a connection whose I/O stopped with streams open.
+  std::weak_ptr<H2Connection> h2_;
+  std::weak_ptr<H2Sink> sink_;
+  http::Response h2Response_;  // a roundTrip's answer as it arrives over HTTP/2
+  bool dialer_ = false;        // this call dials the transport's HTTP/2 connection
   bool h2Retried_ = false;
   bool reused_ = false;
   bool done_ = false;
@@ -1041,9 +1047,9 @@ Expected<TransportPtr> makeTransport(IoRuntime& io, Endpoint endpoint, TlsConfig
     }
     core->verifyName = tls.serverName.empty() ? core->endpoint.host : tls.serverName;
     core->verifyNameIsIp = isIpLiteral(core->verifyName);
-    core->sessionKey = pki::ossl::digestOf({core->endpoint.hostPort(), core->verifyName,
-                                            core->verify ? "verify" : "insecure", tls.caPem,
-                                            tls.clientCertPem});
+    core->sessionKey =
+        pki::ossl::digestOf({core->endpoint.hostPort(), core->verifyName,
+                             core->verify ? "verify" : "insecure", tls.caPem, tls.clientCertPem});
   }
   return TransportPtr(std::make_shared<TransportImpl>(std::move(core)));
 }
