@@ -249,10 +249,9 @@ milliseconds until(WallTime now, WallTime at) {
   return at <= now ? milliseconds(0) : duration_cast<milliseconds>(at - now);
 }
 
-// What the cross-member checks read from one cached MeshMembership, extracted once per version
-// of the object (objects in the cache are immutable: the pointer identifies the version).
+// What the cross-member checks read from one cached MeshMembership, extracted once per change
+// of the object (it holds no reference to the object).
 struct MemberSummary {
-  cache::ObjectPtr object;
   std::string ns;
   std::string name;
   std::string creationTimestamp;
@@ -284,7 +283,6 @@ std::vector<meta::Cidr> rangesOf(const MemberNetworks& networks) {
 
 std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
   auto s = std::make_shared<MemberSummary>();
-  s->object = obj;
   s->ns = metaField(*obj, "namespace");
   s->name = metaField(*obj, "name");
   s->creationTimestamp = metaField(*obj, "creationTimestamp");
@@ -299,13 +297,55 @@ std::shared_ptr<const MemberSummary> summarize(const cache::ObjectPtr& obj) {
 }  // namespace
 
 // Every cached MeshMembership in the store's order (namespace, then name), and by cluster name.
+// Immutable once built: a pass holds the one it started with.
 struct MembershipReconciler::MemberIndex {
-  cache::SnapshotPtr snapshot;  // the content it was built from (held: its address is the key)
   // Changes only when what the checks read changed (a member added or removed, or its cluster
   // name, readiness, deletion, creation time or ranges): not with every status write.
   std::uint64_t checksVersion = 0;
   std::vector<std::shared_ptr<const MemberSummary>> members;
   std::unordered_map<std::string, std::vector<const MemberSummary*>> byCluster;
+};
+
+// The summaries, kept from the MeshMembership informer's events. Its handler is registered before
+// the controller's, so a change is in here before the pass it queues starts. A status write that
+// changes nothing the checks read keeps the summary and the built index; anything else marks the
+// index for a rebuild at the next pass (O(N) pointer copies, about three times per member
+// instead of on every write, and without copying the informer's store).
+struct MembershipReconciler::IndexState {
+  std::mutex mu;  // guards everything below
+  std::map<kube::ObjectKey, std::shared_ptr<const MemberSummary>> summaries;
+  std::uint64_t checksVersion = 1;
+  std::shared_ptr<const MemberIndex> built;  // null: rebuild at the next call
+
+  void set(const cache::ObjectPtr& obj) {
+    auto summary = summarize(obj);
+    std::lock_guard lock(mu);
+    auto& slot = summaries[kube::ObjectKey::of(*obj)];
+    if (slot && slot->sameChecks(*summary)) return;
+    slot = std::move(summary);
+    changed();
+  }
+  void erase(const cache::ObjectPtr& obj) {
+    std::lock_guard lock(mu);
+    if (summaries.erase(kube::ObjectKey::of(*obj)) > 0) changed();
+  }
+  void changed() {
+    ++checksVersion;
+    built.reset();
+  }
+  std::shared_ptr<const MemberIndex> index() {
+    std::lock_guard lock(mu);
+    if (built) return built;
+    auto index = std::make_shared<MemberIndex>();
+    index->checksVersion = checksVersion;
+    index->members.reserve(summaries.size());
+    for (const auto& [key, summary] : summaries) {
+      index->members.push_back(summary);
+      index->byCluster[summary->cluster].push_back(summary.get());
+    }
+    built = index;
+    return built;
+  }
 };
 
 struct MembershipReconciler::Enqueuer {
@@ -326,9 +366,21 @@ MembershipReconciler::MembershipReconciler(MembershipDeps deps)
     : deps_(std::move(deps)),
       clock_(deps_.options.clock ? deps_.options.clock : systemClock()),
       prober_(clock_, deps_.options.probeTimeout),
-      enqueuer_(std::make_shared<Enqueuer>()) {}
+      enqueuer_(std::make_shared<Enqueuer>()),
+      indexState_(std::make_shared<IndexState>()) {
+  if (!deps_.memberships) return;
+  // Holds the state, not the reconciler: the handler is removed in the destructor, and a call
+  // in progress then is waited for.
+  cache::EventHandler handler;
+  handler.onAdd = [state = indexState_](const cache::ObjectPtr& obj, bool) { state->set(obj); };
+  handler.onUpdate = [state = indexState_](const cache::ObjectPtr&, const cache::ObjectPtr& obj) { state->set(obj); };
+  handler.onDelete = [state = indexState_](const cache::ObjectPtr& obj) { state->erase(obj); };
+  indexHandler_ = deps_.memberships->addEventHandler(std::move(handler));
+}
 
-MembershipReconciler::~MembershipReconciler() = default;
+MembershipReconciler::~MembershipReconciler() {
+  if (indexHandler_) deps_.memberships->removeEventHandler(*indexHandler_);
+}
 
 void MembershipReconciler::setEnqueue(std::function<void(const runtime::Request&)> enqueue) {
   std::lock_guard lock(enqueuer_->mu);
@@ -348,33 +400,7 @@ std::shared_ptr<MembershipReconciler::Member> MembershipReconciler::member(const
 }
 
 std::shared_ptr<const MembershipReconciler::MemberIndex> MembershipReconciler::memberIndex() {
-  cache::SnapshotPtr snapshot = deps_.memberships->store().snapshot();  // O(1) until the next change
-  std::lock_guard lock(indexMu_);
-  if (index_ && index_->snapshot == snapshot) return index_;
-  // Rebuilt for a new content; objects whose pointer did not change keep their summary.
-  std::unordered_map<const nlohmann::json*, std::shared_ptr<const MemberSummary>> previous;
-  if (index_) {
-    previous.reserve(index_->members.size());
-    for (const auto& s : index_->members) previous.emplace(s->object.get(), s);
-  }
-  auto index = std::make_shared<MemberIndex>();
-  index->snapshot = snapshot;
-  index->members.reserve(snapshot->size());
-  bool checksChanged = !index_ || index_->members.size() != snapshot->size();
-  for (const auto& [key, obj] : *snapshot) {
-    auto it = previous.find(obj.get());
-    if (it != previous.end()) {
-      index->members.push_back(it->second);
-    } else {
-      index->members.push_back(summarize(obj));
-      const std::size_t i = index->members.size() - 1;
-      if (!checksChanged && !index->members[i]->sameChecks(*index_->members[i])) checksChanged = true;
-    }
-    index->byCluster[index->members.back()->cluster].push_back(index->members.back().get());
-  }
-  index->checksVersion = index_ ? index_->checksVersion + (checksChanged ? 1 : 0) : 1;
-  index_ = index;
-  return index;
+  return indexState_->index();
 }
 
 void MembershipReconciler::forget(const runtime::Request& request) {

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "controller/cache/informer.h"
@@ -111,9 +112,10 @@ class MembershipReconciler final : public runtime::Reconciler {
 
  private:
   struct Enqueuer;
-  /// The other members as the cross-member checks need them (cluster names, readiness, ranges),
-  /// rebuilt only when the informer's content changed since the last call, and then only for
-  /// the objects that changed.
+  struct IndexState;
+  /// The other members as the cross-member checks need them (cluster names, readiness, ranges).
+  /// Kept up to date from the informer's events (O(log N) per change) and rebuilt only when
+  /// what the checks read changed: a status write that changes none of it costs nothing here.
   std::shared_ptr<const MemberIndex> memberIndex();
   std::shared_ptr<Member> member(const std::string& key);
   void forget(const runtime::Request& request);
@@ -131,8 +133,8 @@ class MembershipReconciler final : public runtime::Reconciler {
   std::shared_ptr<Enqueuer> enqueuer_;
   mutable std::mutex mu_;  // guards members_
   std::map<std::string, std::shared_ptr<Member>> members_;
-  std::mutex indexMu_;  // guards index_
-  std::shared_ptr<const MemberIndex> index_;
+  std::shared_ptr<IndexState> indexState_;  // shared with the informer's event handler
+  std::optional<cache::HandlerId> indexHandler_;
 };
 
 }  // namespace rio::reconcilers::membership
