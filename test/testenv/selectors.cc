@@ -4,6 +4,8 @@
 #include <cctype>
 #include <regex>
 
+#include "test/testenv/name_syntax.h"
+
 namespace rio::testenv {
 namespace {
 
@@ -34,21 +36,18 @@ std::vector<std::string> splitTopLevel(std::string_view text) {
 }
 
 bool validLabelKey(const std::string& key) {
-  static const std::regex kName("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
-  static const std::regex kPrefix(
-      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   auto slash = key.find('/');
-  std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  std::string_view name = key;
   if (slash != std::string::npos) {
-    std::string prefix = key.substr(0, slash);
-    if (prefix.empty() || prefix.size() > 253 || !std::regex_match(prefix, kPrefix)) return false;
+    std::string_view prefix = name.substr(0, slash);
+    if (prefix.empty() || prefix.size() > 253 || !syntax::isDns1123Subdomain(prefix)) return false;
+    name.remove_prefix(slash + 1);
   }
-  return !name.empty() && name.size() <= 63 && std::regex_match(name, kName);
+  return name.size() <= 63 && syntax::isQualifiedNamePart(name);
 }
 
 bool validLabelValue(const std::string& value) {
-  static const std::regex kValue("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
-  return value.size() <= 63 && std::regex_match(value, kValue);
+  return value.size() <= 63 && syntax::isLabelValueSyntax(value);
 }
 
 Error parseError(const std::string& detail) {

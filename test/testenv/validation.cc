@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "test/testenv/name_syntax.h"
 #include "test/testenv/object_util.h"
 #include "test/testenv/selectors.h"
 
@@ -63,9 +64,6 @@ const char kConfigKeyMsg[] =
     " or "
     "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
-const std::regex kSubdomainRe("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-const std::regex kLabelRe("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-const std::regex kDns1035Re("[a-z]([-a-z0-9]*[a-z0-9])?");
 
 const nlohmann::json& at(const nlohmann::json& obj, const char* key) {
   static const nlohmann::json kNull;
@@ -154,15 +152,15 @@ std::vector<std::string> checkName(const std::string& name, NameRule rule) {
   switch (rule) {
     case NameRule::kSubdomain:
       if (name.size() > 253) out.push_back("must be no more than 253 characters");
-      if (!std::regex_match(name, kSubdomainRe)) out.push_back(kSubdomainMsg);
+      if (!syntax::isDns1123Subdomain(name)) out.push_back(kSubdomainMsg);
       break;
     case NameRule::kLabel:
       if (name.size() > 63) out.push_back("must be no more than 63 characters");
-      if (!std::regex_match(name, kLabelRe)) out.push_back(kLabelMsg);
+      if (!syntax::isDns1123Label(name)) out.push_back(kLabelMsg);
       break;
     case NameRule::kDns1035:
       if (name.size() > 63) out.push_back("must be no more than 63 characters");
-      if (!std::regex_match(name, kDns1035Re)) out.push_back(kDns1035Msg);
+      if (!syntax::isDns1035Label(name)) out.push_back(kDns1035Msg);
       break;
     case NameRule::kPathSegment:
       if (name == "." || name == "..") out.push_back("may not be '" + name + "'");
@@ -174,7 +172,6 @@ std::vector<std::string> checkName(const std::string& name, NameRule rule) {
 }
 
 std::vector<std::string> checkQualifiedName(const std::string& key) {
-  static const std::regex kNameRe("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
   std::vector<std::string> out;
   auto slash = key.find('/');
   std::string name = key;
@@ -204,24 +201,22 @@ std::vector<std::string> checkQualifiedName(const std::string& key) {
     out.push_back("name part must be non-empty");
   } else {
     if (name.size() > 63) out.push_back("name part must be no more than 63 characters");
-    if (!std::regex_match(name, kNameRe)) out.push_back(kQualifiedNameMsg);
+    if (!syntax::isQualifiedNamePart(name)) out.push_back(kQualifiedNameMsg);
   }
   return out;
 }
 
 std::vector<std::string> checkLabelValue(const std::string& value) {
-  static const std::regex kValueRe("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
   std::vector<std::string> out;
   if (value.size() > 63) out.push_back("must be no more than 63 characters");
-  if (!std::regex_match(value, kValueRe)) out.push_back(kLabelValueMsg);
+  if (!syntax::isLabelValueSyntax(value)) out.push_back(kLabelValueMsg);
   return out;
 }
 
 std::vector<std::string> checkConfigKey(const std::string& key) {
-  static const std::regex kKeyRe("[-._a-zA-Z0-9]+");
   std::vector<std::string> out;
   if (key.size() > 253) out.push_back("must be no more than 253 characters");
-  if (!std::regex_match(key, kKeyRe)) out.push_back(kConfigKeyMsg);
+  if (!syntax::isConfigKeySyntax(key)) out.push_back(kConfigKeyMsg);
   if (key == "." || key == "..") out.push_back("must not be '" + key + "'");
   return out;
 }
