@@ -144,6 +144,8 @@ Expected<void> ApiServer::load(const std::string& path) {
   Impl& s = *impl_;
   s.store.clear();
   ++s.rbacVersion;
+  s.rbacKindVersions.clear();
+  s.rbacLists.clear();
   s.registry = Registry();
   s.history.clear();
   s.terminatingNamespaces.clear();

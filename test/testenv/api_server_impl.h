@@ -99,11 +99,17 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   /// reuses the rules it resolved while this stays put. Written under `mu`, read without it.
   std::atomic<std::uint64_t> rbacVersion{0};
   void rbacChanged(const std::string& storageKey) {
-    if (storageKey.rfind("rbac.authorization.k8s.io/", 0) == 0) ++rbacVersion;
+    if (storageKey.rfind("rbac.authorization.k8s.io/", 0) != 0) return;
+    ++rbacVersion;
+    ++rbacKindVersions[storageKey];
   }
 
   mutable std::mutex mu;  // guards everything below
-  /// rbacObjects() by kind, with the rbacVersion it was made at.
+  /// Bumped by every write of its kind (by storage key): a RoleBinding written keeps the lists of
+  /// ClusterRoles. A restore clears the map (versions then start again from zero, and rbacLists
+  /// is cleared with it).
+  std::map<std::string, std::uint64_t> rbacKindVersions;
+  /// rbacObjects() by kind, with the rbacKindVersions entry it was made at.
   mutable std::map<std::string, std::pair<std::uint64_t, RbacObjects>> rbacLists;
   Registry registry;
   std::uint64_t rv = 0;

@@ -150,17 +150,29 @@ RbacObjects ApiServer::Impl::rbacObjects(const std::string& kind) const {
   else
     return nullptr;
   auto collect = [&]() -> RbacObjects {
-    // rbacVersion only moves under this lock, with the store.
-    const std::uint64_t version = rbacVersion.load();
+    // The kind's version only moves under this lock, with the store.
+    const std::string storageKey = "rbac.authorization.k8s.io/" + resource;
+    const auto v = rbacKindVersions.find(storageKey);
+    const std::uint64_t version = v == rbacKindVersions.end() ? 0 : v->second;
     auto& cached = rbacLists[kind];
     if (cached.second && cached.first == version) return cached.second;
+    // What RBAC resolution reads, not the whole object (managedFields and annotations are most
+    // of it, and a list is made again after each write of its kind).
+    static constexpr const char* kFields[] = {"rules", "aggregationRule", "roleRef", "subjects"};
     std::vector<nlohmann::json> out;
-    if (auto b = store.find("rbac.authorization.k8s.io/" + resource); b != store.end()) {
+    if (auto b = store.find(storageKey); b != store.end()) {
       out.reserve(b->second.size());
       for (const auto& [key, obj] : b->second) {
-        nlohmann::json o = *obj;
-        o["apiVersion"] = "rbac.authorization.k8s.io/v1";
-        o["kind"] = kind;
+        nlohmann::json o = {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", kind}};
+        nlohmann::json& md = o["metadata"] = nlohmann::json::object();
+        if (auto m = obj->find("metadata"); m != obj->end() && m->is_object()) {
+          for (const char* field : {"name", "namespace", "labels"}) {
+            if (auto f = m->find(field); f != m->end()) md[field] = *f;
+          }
+        }
+        for (const char* field : kFields) {
+          if (auto f = obj->find(field); f != obj->end()) o[field] = *f;
+        }
         out.push_back(std::move(o));
       }
     }
