@@ -14,6 +14,7 @@
 
 #include "controller/core/io_runtime.h"
 #include "controller/core/logging.h"
+#include "controller/http/h2_fields.h"
 #include "controller/http/server_core.h"
 
 namespace rio::http::detail {
@@ -82,18 +83,6 @@ struct H2Stream {
   std::weak_ptr<H2Exchange> exchange;
   std::vector<std::function<void()>> onClosed;
 };
-
-bool isConnectionHeader(std::string_view lower) {
-  return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
-         lower == "transfer-encoding" || lower == "upgrade" || lower == "content-length" ||
-         lower == "host" || lower == "te";
-}
-
-nghttp2_nv headerField(const std::string& name, const std::string& value) {
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
 
 std::string_view view(const uint8_t* data, std::size_t length) {
   return {reinterpret_cast<const char*>(data), length};
@@ -373,24 +362,12 @@ class H2Connection final : public Connection, public std::enable_shared_from_thi
   void submitResponse(std::int32_t id, H2Stream& st, int status, const Headers& headers,
                       const std::string* contentLength, bool withBody) {
     st.answered = true;
-    std::vector<std::pair<std::string, std::string>> fields;
+    h2::Fields fields;
     fields.reserve(headers.size() + 2);
     fields.emplace_back(":status", std::to_string(status));
-    for (const auto& h : headers) {
-      if (h.name.empty() || h.name.find_first_of("\r\n:") != std::string::npos ||
-          h.value.find_first_of("\r\n") != std::string::npos) {
-        continue;
-      }
-      std::string name = h.name;
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (isConnectionHeader(name)) continue;
-      fields.emplace_back(std::move(name), h.value);
-    }
+    h2::appendHeaders(headers, fields);
     if (contentLength != nullptr) fields.emplace_back("content-length", *contentLength);
-    std::vector<nghttp2_nv> nva;
-    nva.reserve(fields.size());
-    for (const auto& [n, v] : fields) nva.push_back(headerField(n, v));
+    std::vector<nghttp2_nv> nva = h2::nameValues(fields);
 
     nghttp2_data_provider provider{};
     provider.read_callback = &H2Connection::readBody;

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "controller/http/h2_fields.h"
+
 namespace rio::kube {
 
 namespace {
@@ -21,18 +23,6 @@ constexpr std::int32_t kStreamWindow = 4 * 1024 * 1024;
 constexpr std::int32_t kConnectionWindow = 16 * 1024 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kWriteBatch = 64 * 1024;
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool isConnectionSpecific(const std::string& lowerName) {
-  return lowerName == "connection" || lowerName == "keep-alive" ||
-         lowerName == "transfer-encoding" || lowerName == "upgrade" || lowerName == "host" ||
-         lowerName == "te" || lowerName == "proxy-connection" || lowerName == "content-length";
-}
 
 std::string describeMs(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
 
@@ -150,35 +140,19 @@ class H2ConnectionImpl final : public H2Connection,
                     true);
       return;
     }
-    std::vector<std::pair<std::string, std::string>> fields;
+    http::h2::Fields fields;
     fields.reserve(request.headers.size() + 5);
     fields.emplace_back(":method", request.method);
     fields.emplace_back(":scheme", "https");
     fields.emplace_back(":authority", request.authority);
     fields.emplace_back(":path", request.path.empty() ? "/" : request.path);
-    for (auto& h : request.headers) {
-      std::string name = lowercase(h.name);
-      if (isConnectionSpecific(name)) continue;
-      // A value with CR/LF (or a malformed name) is dropped, never echoed: it may be a credential.
-      if (name.empty() || name.front() == ':' ||
-          h.value.find_first_of("\r\n") != std::string::npos ||
-          name.find_first_of("\r\n: ") != std::string::npos) {
-        continue;
-      }
-      fields.emplace_back(std::move(name), h.value);
-    }
+    http::h2::appendHeaders(request.headers, fields);
     const bool hasBody = !request.body.empty();
     if (hasBody || request.method == "POST" || request.method == "PUT" ||
         request.method == "PATCH") {
       fields.emplace_back("content-length", std::to_string(request.body.size()));
     }
-    std::vector<nghttp2_nv> nva;
-    nva.reserve(fields.size());
-    for (auto& [n, v] : fields) {
-      nva.push_back({reinterpret_cast<std::uint8_t*>(n.data()),
-                     reinterpret_cast<std::uint8_t*>(v.data()), n.size(), v.size(),
-                     NGHTTP2_NV_FLAG_NONE});
-    }
+    std::vector<nghttp2_nv> nva = http::h2::nameValues(fields);
     nghttp2_data_provider provider{};
     provider.read_callback = &readBody;
     // nghttp2 copies the header fields; the body is read from the stream's state as it is sent.
