@@ -208,7 +208,7 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
     if (o.force && type == PatchType::kApply) target += (target.find('?') == std::string::npos ? "?" : "&") + std::string("force=true");
     std::string what = (type == PatchType::kApply ? "apply " : "patch ") + describe(resource, key);
     if (!o.subresource.empty()) what += " (" + o.subresource + ")";
-    return call("PATCH", target, contentType(type), body.dump(), what);
+    return call("PATCH", target, contentType(type), body.dump(), what, /*decodeResult=*/!o.discardResult);
   }
 
   Expected<nlohmann::json> remove(const Resource& resource, const ObjectKey& key, const DeleteOptions& o) override {
@@ -300,7 +300,8 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
 
   // One verb, with retries. `what` names the operation in error messages ("get Secret a/b").
   Expected<nlohmann::json> call(const std::string& method, const std::string& target,
-                                std::string_view contentType, std::string body, const std::string& what) {
+                                std::string_view contentType, std::string body, const std::string& what,
+                                bool decodeResult = true) {
     Backoff backoff({options_.retry.initialBackoff, options_.retry.maxBackoff, 2.0, 0.2, {}}, options_.clock);
     bool reauthenticated = false;
     for (int attempt = 0;; ++attempt) {
@@ -318,6 +319,7 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
       } else {
         record(std::to_string(resp->status), method, took);
         if (resp->status >= 200 && resp->status < 300) {
+          if (!decodeResult) return nlohmann::json();
           auto j = nlohmann::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
           // Never echo a success body into an error: it may hold Secret data.
           if (j.is_discarded()) return fail(Error::decode(what + ": the response is not valid JSON"));

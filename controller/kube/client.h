@@ -79,6 +79,9 @@ struct PatchOptions {
   bool force = false;        // kApply only: take fields owned by other managers
   bool dryRun = false;
   std::string subresource;   // e.g. "status"
+  /// A success answers null instead of the object: the body is read (and an error's Status
+  /// parsed) but not decoded, for callers that do not use the object.
+  bool discardResult = false;
 };
 
 struct DeleteOptions {

@@ -184,10 +184,11 @@ struct RemoteIstioReconciler::Pass {
   Component injector, webhook, discovery, trust, gateway, namespaces;
   std::vector<std::string> labeledNamespaces;
 
-  std::optional<json> apply(const desired::Manifest& m, Component& c) {
+  // The object after the apply (null when it is not `wanted` and was created: not decoded).
+  std::optional<json> apply(const desired::Manifest& m, Component& c, bool wanted = false) {
     keep.insert(objectId(m.resource, m.object));
     ++counts[m.resource.kind];
-    auto out = writer.apply(m);
+    auto out = writer.apply(m, wanted);
     if (!out) {
       c.fail(out.error());
       return std::nullopt;
@@ -553,7 +554,8 @@ void RemoteIstioReconciler::syncInjector(Pass& pass) {
   std::optional<json> deployment, mwc;
   for (const auto& m : desired::sidecarInjector(params)) {
     const bool isWebhook = m.resource == r::kMutatingWebhookConfigurations;
-    auto out = pass.apply(m, isWebhook ? webhook : injector);
+    const bool wanted = isWebhook || m.resource == r::kDeployments;
+    auto out = pass.apply(m, isWebhook ? webhook : injector, wanted);
     if (!out) continue;
     if (m.resource == r::kDeployments) {
       deployment = std::move(out);
@@ -681,7 +683,7 @@ void RemoteIstioReconciler::syncGateway(Pass& pass) {
   std::optional<json> deployment;
   for (const auto& m : desired::ingressGateway(
            gatewayParams(pass.ri, pass.owner, pass.ns, pass.discoveryAddress))) {
-    auto out = pass.apply(m, gateway);
+    auto out = pass.apply(m, gateway, m.resource == r::kDeployments);
     if (out && m.resource == r::kDeployments) deployment = std::move(out);
   }
   if (gateway.failure || !deployment) return;

@@ -96,7 +96,7 @@ void RemoteWriter::succeeded(const std::string& kind, const std::string& result)
   if (metrics_) metrics_->countApply(remote_->name(), kind, result);
 }
 
-RemoteWriter::Outcome<json> RemoteWriter::apply(const desired::Manifest& m) {
+RemoteWriter::Outcome<json> RemoteWriter::apply(const desired::Manifest& m, bool wantObject) {
   if (halted()) return tl::unexpected(*stop_);
   cache::ObjectPtr live;
   auto informer = remote_->informer(m.resource);
@@ -104,7 +104,11 @@ RemoteWriter::Outcome<json> RemoteWriter::apply(const desired::Manifest& m) {
   if (!live && informer && informer->hasSynced()) {
     // Not in a synced cache: create it with the apply right away (applyObject would GET first to
     // tell created from updated). Should the cache lag behind, the apply is still correct.
-    auto created = remote_->client()->apply(m.resource, m.object, desired::kFieldManager, false);
+    kube::PatchOptions options;
+    options.fieldManager = desired::kFieldManager;
+    options.discardResult = !wantObject;
+    auto created = remote_->client()->patch(m.resource, kube::ObjectKey::of(m.object),
+                                            kube::PatchType::kApply, m.object, options);
     if (!created) return tl::unexpected(failed(created.error(), m.resource.kind));
     succeeded(m.resource.kind, "created");
     return std::move(*created);

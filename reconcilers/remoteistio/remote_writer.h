@@ -51,8 +51,9 @@ class RemoteWriter {
                reconcilers::OperatorMetrics* metrics, std::function<bool()> cancelled = {});
 
   /// Server-side applies `manifest` with desired::kFieldManager unless the cached live object
-  /// already matches. The live object after the call.
-  Outcome<nlohmann::json> apply(const desired::Manifest& manifest);
+  /// already matches. The live object after the call; with `wantObject` false it may be null
+  /// instead (an object created is not decoded from the answer).
+  Outcome<nlohmann::json> apply(const desired::Manifest& manifest, bool wantObject = true);
   /// Server-side applies a namespace label body (namespace_labels.h) with
   /// desired::kInjectionFieldManager, never forced.
   Outcome<void> applyNamespaceLabels(const nlohmann::json& body);
