@@ -380,16 +380,23 @@ RbacObjectsFn withBootstrapPolicy(RbacObjectsFn objects) {
       // allocated where a freed one was.
       if (it != merged->byKind.end() && it->second.first == stored) return it->second.second;
     }
-    std::vector<json> out = stored ? *stored : std::vector<json>{};
     std::vector<json> defaults =
         kind == "ClusterRole" ? bootstrapClusterRoles() : bootstrapClusterRoleBindings();
+    std::vector<json> missing;
     for (auto& d : defaults) {
       const std::string name = nameOf(d);
-      bool present =
-          std::any_of(out.begin(), out.end(), [&](const json& o) { return nameOf(o) == name; });
-      if (!present) out.push_back(std::move(d));
+      const bool present = stored && std::any_of(stored->begin(), stored->end(), [&](const json& o) {
+                             return nameOf(o) == name;
+                           });
+      if (!present) missing.push_back(std::move(d));
     }
-    auto result = std::make_shared<const std::vector<json>>(std::move(out));
+    // A server seeds the defaults in its store: then the stored list is the merged one, uncopied.
+    RbacObjects result = stored;
+    if (!missing.empty() || !stored) {
+      std::vector<json> out = stored ? *stored : std::vector<json>{};
+      for (auto& d : missing) out.push_back(std::move(d));
+      result = std::make_shared<const std::vector<json>>(std::move(out));
+    }
     std::lock_guard lock(merged->mu);
     merged->byKind[kind] = {stored, result};
     return result;
