@@ -251,6 +251,32 @@ TEST_CASE("Client: basic auth when the user has a name and password", "[kube][cl
   CHECK(header(f.transport->requests().at(0), "Authorization") == "Basic YWRtaW46cHc=");
 }
 
+TEST_CASE("Client: a patch with discardResult answers null on success and still reports a refusal with its Status",
+          "[kube][client]") {
+  Fixture f;
+  Json obj = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c1"}, {"namespace", "demo"}}}};
+  PatchOptions options;
+  options.fieldManager = "op";
+  options.discardResult = true;
+  f.transport->enqueue(201, obj.dump());
+  auto applied = f.client()->patch(resources::kConfigMaps, {"demo", "c1"}, PatchType::kApply, obj, options);
+  REQUIRE(applied);
+  CHECK(applied->is_null());
+  CHECK(f.transport->requests().at(0).target == "/api/v1/namespaces/demo/configmaps/c1?fieldManager=op");
+
+  f.transport->enqueue(409, R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"Apply failed with 1 conflict","reason":"Conflict","code":409})");
+  auto refused = f.client()->patch(resources::kConfigMaps, {"demo", "c1"}, PatchType::kApply, obj, options);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().isConflict());
+  CHECK(refused.error().message() == "apply ConfigMap demo/c1: Apply failed with 1 conflict");
+
+  options.discardResult = false;
+  f.transport->enqueue(200, obj.dump());
+  auto decoded = f.client()->patch(resources::kConfigMaps, {"demo", "c1"}, PatchType::kApply, obj, options);
+  REQUIRE(decoded);
+  CHECK(*decoded == obj);
+}
+
 TEST_CASE("Client: a success body that is not JSON is a decode error that does not echo the body", "[kube][client]") {
   Fixture f;
   f.transport->enqueue(200, "password=hunter2 <html>");
