@@ -5,6 +5,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>

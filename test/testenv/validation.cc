@@ -64,7 +64,6 @@ const char kConfigKeyMsg[] =
     " or "
     "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
-
 const nlohmann::json& at(const nlohmann::json& obj, const char* key) {
   static const nlohmann::json kNull;
   if (!obj.is_object()) return kNull;
